@@ -1,0 +1,1 @@
+package org.lamaworker.protocol; final class Placeholder {}
