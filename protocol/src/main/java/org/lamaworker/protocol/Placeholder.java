@@ -1,1 +1,0 @@
-package org.lamaworker.protocol; final class Placeholder {}

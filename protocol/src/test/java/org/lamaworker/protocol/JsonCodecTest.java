@@ -1,0 +1,187 @@
+package org.lamaworker.protocol;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Instant;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class JsonCodecTest {
+    private static final String VALID =
+            """
+            {"version":1,"jobId":"job-1","image":{"bucket":"photos","key":"in/cat.jpg"},
+             "mask":{"bucket":"photos","key":"in/cat.mask.png"}}
+            """;
+
+    private static ProtocolException refusal(String json) {
+        try {
+            JsonCodec.decodeJob(json.getBytes(UTF_8));
+        } catch (ProtocolException e) {
+            return e;
+        }
+        throw new AssertionError("accepted: " + json);
+    }
+
+    @Test
+    void decodesMinimalJobWithDefaults() {
+        InpaintJob job = JsonCodec.decodeJob(VALID.getBytes(UTF_8));
+        assertThat(job.jobId()).isEqualTo("job-1");
+        assertThat(job.image()).isEqualTo(new ObjectRef("photos", "in/cat.jpg"));
+        assertThat(job.options()).isEqualTo(JobOptions.DEFAULTS);
+        assertThat(job.attributes()).isEmpty();
+        assertThat(job.outputOrDefault()).isEqualTo(new ObjectRef("photos", "results/job-1.png"));
+    }
+
+    @Test
+    void jobRoundTripsWithEveryField() {
+        InpaintJob job =
+                new InpaintJob(
+                        1,
+                        "a.B_9-z",
+                        new ObjectRef("in-bucket", "a/b.png"),
+                        new ObjectRef("in-bucket", "a/b.mask.png"),
+                        new ObjectRef("out.bucket", "x/y.jpg"),
+                        new JobOptions(200, true, "jpeg", 80),
+                        Instant.parse("2026-11-24T10:15:30Z"),
+                        Map.of("tenant", "t1"));
+        byte[] json = JsonCodec.encode(job);
+        assertThat(new String(json, UTF_8)).contains("\"deadline\":\"2026-11-24T10:15:30Z\"");
+        assertThat(JsonCodec.decodeJob(json)).isEqualTo(job);
+    }
+
+    @Test
+    void jpegJobDefaultsToJpgKey() {
+        InpaintJob job =
+                new InpaintJob(
+                        1,
+                        "j",
+                        new ObjectRef("bkt", "i"),
+                        new ObjectRef("bkt", "m"),
+                        null,
+                        new JobOptions(null, null, "JPG", null),
+                        null,
+                        null);
+        assertThat(job.options().format()).isEqualTo("jpeg");
+        assertThat(job.outputOrDefault().key()).isEqualTo("results/j.jpg");
+    }
+
+    @ParameterizedTest
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "{\"version\":1,\"jobId\":\"bad id!\",\"image\":{\"bucket\":\"photos\",\"key\":\"a\"},\"mask\":{\"bucket\":\"photos\",\"key\":\"b\"}}|jobId",
+                "{\"version\":1,\"jobId\":\"j\",\"mask\":{\"bucket\":\"photos\",\"key\":\"b\"}}|image",
+                "{\"version\":1,\"jobId\":\"j\",\"image\":{\"bucket\":\"Photos_X\",\"key\":\"a\"},\"mask\":{\"bucket\":\"photos\",\"key\":\"b\"}}|image.bucket",
+                "{\"version\":1,\"jobId\":\"j\",\"image\":{\"bucket\":\"photos\"},\"mask\":{\"bucket\":\"photos\",\"key\":\"b\"}}|image.key",
+                "{\"version\":1,\"jobId\":\"j\",\"image\":{\"bucket\":\"photos\",\"key\":\"a\"},\"mask\":{\"bucket\":\"photos\",\"key\":\"b\"},\"options\":{\"colour\":\"red\"}}|options.colour",
+                "{\"version\":1,\"jobId\":\"j\",\"image\":{\"bucket\":\"photos\",\"key\":\"a\"},\"mask\":{\"bucket\":\"photos\",\"key\":\"b\"},\"options\":{\"maskThreshold\":300}}|options.maskThreshold",
+                "{\"version\":1,\"jobId\":\"j\",\"image\":{\"bucket\":\"photos\",\"key\":\"a\"},\"mask\":{\"bucket\":\"photos\",\"key\":\"b\"},\"options\":{\"maskThreshold\":\"12\"}}|options.maskThreshold",
+                "{\"version\":1,\"jobId\":\"j\",\"image\":{\"bucket\":\"photos\",\"key\":\"a\"},\"mask\":{\"bucket\":\"photos\",\"key\":\"b\"},\"deadline\":\"tomorrow\"}|deadline",
+                "{\"version\":1,\"jobId\":\"j\",\"image\":{\"bucket\":\"photos\",\"key\":\"a\"},\"mask\":{\"bucket\":\"photos\",\"key\":\"b\"},\"extra\":1}|extra",
+                "{\"jobId\":\"j\",\"image\":{\"bucket\":\"photos\",\"key\":\"a\"},\"mask\":{\"bucket\":\"photos\",\"key\":\"b\"}}|version",
+            })
+    void namesTheBadField(String json, String field) {
+        ProtocolException e = refusal(json);
+        assertThat(e.reason()).isEqualTo(ProtocolException.Reason.INVALID_FIELD);
+        assertThat(e.field()).contains(field);
+        assertThat(e.getMessage()).startsWith(field + ": ");
+    }
+
+    @Test
+    void keepsJobIdOfAnInvalidJobWhenReadable() {
+        ProtocolException e =
+                refusal("{\"version\":1,\"jobId\":\"keep-me\",\"image\":{\"bucket\":\"photos\"}}");
+        assertThat(e.jobId()).contains("keep-me");
+    }
+
+    @Test
+    void refusesOtherVersionsBeforeLookingAtFields() {
+        ProtocolException e = refusal("{\"version\":2,\"jobId\":\"j\",\"newField\":true}");
+        assertThat(e.reason()).isEqualTo(ProtocolException.Reason.UNSUPPORTED_VERSION);
+        assertThat(e.getMessage()).contains("version 2").contains("version 1");
+        assertThat(e.jobId()).contains("j");
+    }
+
+    @ParameterizedTest
+    @CsvSource(
+            delimiter = '|',
+            value = {"{not json", "[1,2]", "42", "{\"version\":1} trailing", "\"text\""})
+    void refusesWhatIsNotAJsonObject(String json) {
+        ProtocolException e = refusal(json);
+        assertThat(e.reason()).isEqualTo(ProtocolException.Reason.MALFORMED);
+        assertThat(e.jobId()).isEmpty();
+    }
+
+    @Test
+    void refusesEmptyAndOversizedRecords() {
+        assertThatThrownBy(() -> JsonCodec.decodeJob(new byte[0]))
+                .isInstanceOf(ProtocolException.class)
+                .hasMessageContaining("no value");
+        byte[] huge = ("{\"jobId\":\"" + "x".repeat(70_000) + "\"}").getBytes(UTF_8);
+        assertThat(refusal(new String(huge, UTF_8)).getMessage()).contains("at most");
+    }
+
+    @Test
+    void resultRoundTripsAndIgnoresUnknownFieldsWhenRead() {
+        InpaintResult ok =
+                InpaintResult.succeeded(
+                        "j1",
+                        new OutputObject("photos", "results/j1.png", 451, 300, "image/png", 1234),
+                        Map.of("k", "v"),
+                        1,
+                        new Timings(1, 2, 3, 4, 5, 6, 21));
+        assertThat(JsonCodec.decodeResult(JsonCodec.encode(ok))).isEqualTo(ok);
+
+        InpaintResult failed =
+                InpaintResult.failed(
+                        "j2", JobError.of(ErrorCode.IMAGE_NOT_FOUND, "no such key"), null, 2, null);
+        String json = new String(JsonCodec.encode(failed), UTF_8);
+        assertThat(json).doesNotContain("\"output\"").contains("\"retryable\":false");
+        String newer = json.replaceFirst("\\{", "{\"addedLater\":true,");
+        assertThat(JsonCodec.decodeResult(newer.getBytes(UTF_8))).isEqualTo(failed);
+    }
+
+    @Test
+    void resultStatusMustAgreeWithOutputAndError() {
+        assertThatThrownBy(
+                        () ->
+                                new InpaintResult(
+                                        1, "j", JobStatus.SUCCEEDED, null, null, null, 1, null))
+                .isInstanceOf(ProtocolException.class)
+                .hasMessageStartingWith("output");
+        assertThatThrownBy(
+                        () ->
+                                new InpaintResult(
+                                        1,
+                                        "j",
+                                        JobStatus.FAILED,
+                                        new OutputObject("bkt", "k", 1, 1, "image/png", 1),
+                                        JobError.of(ErrorCode.INTERNAL_ERROR, "x"),
+                                        null,
+                                        1,
+                                        null))
+                .isInstanceOf(ProtocolException.class)
+                .hasMessageStartingWith("output");
+    }
+
+    @Test
+    void eventRoundTrips() {
+        LatencyEvent event =
+                new LatencyEvent(
+                        1,
+                        "j",
+                        JobStatus.FAILED,
+                        "IMAGE_NOT_FOUND",
+                        "worker-a",
+                        "reference-fill@abc",
+                        3,
+                        42L,
+                        Timings.ZERO,
+                        Instant.parse("2026-11-24T00:00:00Z"));
+        assertThat(JsonCodec.decodeEvent(JsonCodec.encode(event))).isEqualTo(event);
+    }
+}
