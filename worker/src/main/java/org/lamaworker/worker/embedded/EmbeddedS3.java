@@ -1,0 +1,144 @@
+package org.lamaworker.worker.embedded;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Objects;
+import org.gaul.s3proxy.S3Proxy;
+import org.gaul.s3proxy.auth.AuthenticationType;
+import org.gaul.s3proxy.blobstore.BlobStore;
+import org.gaul.s3proxy.nio2blob.FilesystemNio2BlobStore;
+import org.gaul.s3proxy.nio2blob.TransientNio2BlobStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An S3-compatible endpoint (S3Proxy) running inside this JVM, for development and tests only.
+ *
+ * <p>It listens on {@code 127.0.0.1} with a free port, serves plain HTTP with path-style
+ * addressing, and checks AWS signature V2 or V4 against one access key and secret key. Objects live
+ * either in a directory, where they survive restarts, or in memory.
+ */
+public final class EmbeddedS3 implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(EmbeddedS3.class);
+
+    private final S3Proxy proxy;
+    private final BlobStore store;
+    private final URI endpoint;
+    private final String description;
+    private boolean closed;
+
+    private EmbeddedS3(S3Proxy proxy, BlobStore store, URI endpoint, String description) {
+        this.proxy = proxy;
+        this.store = store;
+        this.endpoint = endpoint;
+        this.description = description;
+    }
+
+    /**
+     * Starts an endpoint that keeps buckets and objects as files under {@code dir}, one
+     * subdirectory per bucket, so they survive a restart on the same directory.
+     *
+     * @param dir directory holding the buckets; created if missing
+     * @param accessKey the only access key accepted
+     * @param secretKey the secret key requests must be signed with
+     * @return the running endpoint
+     * @throws IllegalStateException if the server cannot start
+     */
+    public static EmbeddedS3 startFilesystem(Path dir, String accessKey, String secretKey) {
+        Objects.requireNonNull(dir, "dir");
+        Path root = dir.toAbsolutePath();
+        try {
+            Files.createDirectories(root);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot create S3 data directory " + root, e);
+        }
+        return start(
+                new FilesystemNio2BlobStore(root.toString()),
+                accessKey,
+                secretKey,
+                root.toString());
+    }
+
+    /**
+     * Starts an endpoint that keeps buckets and objects in memory; they are gone once it is closed.
+     *
+     * @param accessKey the only access key accepted
+     * @param secretKey the secret key requests must be signed with
+     * @return the running endpoint
+     * @throws IllegalStateException if the server cannot start
+     */
+    public static EmbeddedS3 startInMemory(String accessKey, String secretKey) {
+        return start(new TransientNio2BlobStore(), accessKey, secretKey, "memory");
+    }
+
+    private static EmbeddedS3 start(
+            BlobStore store, String accessKey, String secretKey, String description) {
+        Objects.requireNonNull(accessKey, "accessKey");
+        Objects.requireNonNull(secretKey, "secretKey");
+        S3Proxy proxy =
+                S3Proxy.builder()
+                        .blobStore(store)
+                        .endpoint(URI.create("http://127.0.0.1:0"))
+                        .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, accessKey, secretKey)
+                        .stopTimeout(0)
+                        .build();
+        try {
+            proxy.start();
+        } catch (Exception e) {
+            stopQuietly(proxy);
+            throw new IllegalStateException("Embedded S3 failed to start (" + description + ")", e);
+        }
+        URI endpoint = URI.create("http://127.0.0.1:" + proxy.getPort());
+        LOG.info("Embedded S3 started on {} (data in {})", endpoint, description);
+        return new EmbeddedS3(proxy, store, endpoint, description);
+    }
+
+    /** Returns the endpoint clients connect to, {@code http://127.0.0.1:PORT}. */
+    public URI endpoint() {
+        return endpoint;
+    }
+
+    /**
+     * Creates a bucket unless it already exists.
+     *
+     * @param name the bucket name
+     */
+    public void createBucket(String name) {
+        Objects.requireNonNull(name, "name");
+        synchronized (store) {
+            if (!store.containerExists(name)) {
+                store.createContainer(name);
+            }
+        }
+    }
+
+    /** Stops the endpoint. Calling it again does nothing. */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        try {
+            proxy.stop();
+            LOG.info("Embedded S3 on {} stopped", endpoint);
+        } catch (Exception e) {
+            throw new IllegalStateException("Embedded S3 failed to stop (" + description + ")", e);
+        } finally {
+            store.close();
+        }
+    }
+
+    private static void stopQuietly(S3Proxy proxy) {
+        try {
+            proxy.stop();
+        } catch (Exception e) {
+            LOG.debug("Ignoring error while stopping an S3 endpoint that failed to start", e);
+        }
+    }
+}
