@@ -1,0 +1,70 @@
+package org.lamaworker.worker.config;
+
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Every configuration key the worker reads, with its default ({@code ""} where there is none).
+ * {@code deploy/lama-worker.properties} documents the same list; a test keeps the two equal.
+ * Besides these, any {@code kafka.*} key passes through to the Kafka clients.
+ */
+public final class ConfigKeys {
+    /** Key to default, in documentation order. */
+    public static final Map<String, String> DEFAULTS;
+
+    static {
+        Map<String, String> d = new LinkedHashMap<>();
+        d.put("worker.id", "");
+        d.put("worker.maxInFlight", "2");
+        d.put("kafka.bootstrap.servers", "");
+        d.put("kafka.group.id", "lama-worker");
+        d.put("topics.jobs", "inpaint.jobs");
+        d.put("topics.results", "inpaint.results");
+        d.put("topics.events", "inpaint.events");
+        d.put("s3.endpoint", "");
+        d.put("s3.region", "us-east-1");
+        d.put("s3.accessKey", "");
+        d.put("s3.secretKey", "");
+        d.put("s3.bucket", "inpaint");
+        d.put("model.path", "");
+        d.put("inference.threads", "0");
+        d.put("inference.maxPixels", "4194304");
+        d.put("image.maxPixels", "40000000");
+        d.put("image.maxBytes", "104857600");
+        d.put("mask.threshold", "128");
+        d.put("output.jpegQuality", "92");
+        d.put("embedded.dir", ".lama-local");
+        DEFAULTS = Map.copyOf(d);
+        ORDER = d.keySet().toArray(String[]::new);
+    }
+
+    private static final String[] ORDER;
+
+    private ConfigKeys() {}
+
+    /** Keys in documentation order. */
+    public static String[] ordered() {
+        return ORDER.clone();
+    }
+
+    /**
+     * The environment variable that sets a key: {@code LAMA_} then the key upper-cased, dots and
+     * camel-case humps turned into underscores ({@code s3.accessKey} is {@code
+     * LAMA_S3_ACCESS_KEY}).
+     */
+    public static String environmentName(String key) {
+        StringBuilder name = new StringBuilder("LAMA_");
+        for (int i = 0; i < key.length(); i++) {
+            char c = key.charAt(i);
+            if (c == '.') {
+                name.append('_');
+            } else if (Character.isUpperCase(c)) {
+                name.append('_').append(c);
+            } else {
+                name.append(Character.toUpperCase(c));
+            }
+        }
+        return name.toString().toUpperCase(Locale.ROOT);
+    }
+}

@@ -1,0 +1,207 @@
+package org.lamaworker.worker.config;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+
+/**
+ * Builds the {@link WorkerConfig}: defaults, then an optional properties file, then {@code LAMA_*}
+ * environment variables, then command-line overrides, each laid over the one before. The only place
+ * that reads the environment.
+ */
+public final class ConfigLoader {
+    private static final String KAFKA_PREFIX = "kafka.";
+
+    private ConfigLoader() {}
+
+    /** Loads from the process environment. */
+    public static WorkerConfig load(Path propertiesFile, Map<String, String> overrides) {
+        return load(propertiesFile, System.getenv(), overrides);
+    }
+
+    /**
+     * Loads from the given sources.
+     *
+     * @param propertiesFile a properties file, or {@code null}
+     * @param environment environment variables; only {@code LAMA_*} ones are read
+     * @param overrides keys set on the command line
+     */
+    public static WorkerConfig load(
+            Path propertiesFile, Map<String, String> environment, Map<String, String> overrides) {
+        Map<String, String> values = new TreeMap<>(ConfigKeys.DEFAULTS);
+        if (propertiesFile != null) {
+            values.putAll(readProperties(propertiesFile));
+        }
+        values.putAll(fromEnvironment(environment));
+        values.putAll(overrides);
+        return build(values);
+    }
+
+    private static Map<String, String> readProperties(Path file) {
+        Properties properties = new Properties();
+        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            properties.load(reader);
+        } catch (IOException e) {
+            throw new ConfigException(
+                    "cannot read configuration file " + file + ": " + e.getMessage());
+        }
+        Map<String, String> values = new HashMap<>();
+        for (String name : properties.stringPropertyNames()) {
+            String key = name.trim();
+            if (!ConfigKeys.DEFAULTS.containsKey(key) && !key.startsWith(KAFKA_PREFIX)) {
+                throw new ConfigException(
+                        "unknown configuration key '"
+                                + key
+                                + "' in "
+                                + file
+                                + "; see deploy/lama-worker.properties for the keys");
+            }
+            values.put(key, properties.getProperty(name).trim());
+        }
+        return values;
+    }
+
+    /** Maps {@code LAMA_*} variables to keys; unknown {@code LAMA_KAFKA_*} ones pass through. */
+    static Map<String, String> fromEnvironment(Map<String, String> environment) {
+        Map<String, String> byEnvironmentName = new HashMap<>();
+        for (String key : ConfigKeys.DEFAULTS.keySet()) {
+            byEnvironmentName.put(ConfigKeys.environmentName(key), key);
+        }
+        Map<String, String> values = new HashMap<>();
+        environment.forEach(
+                (name, value) -> {
+                    String key = byEnvironmentName.get(name);
+                    if (key == null && name.startsWith("LAMA_KAFKA_")) {
+                        key =
+                                KAFKA_PREFIX
+                                        + name.substring("LAMA_KAFKA_".length())
+                                                .toLowerCase(Locale.ROOT)
+                                                .replace('_', '.');
+                    }
+                    if (key != null) {
+                        values.put(key, value.trim());
+                    }
+                });
+        return values;
+    }
+
+    private static WorkerConfig build(Map<String, String> v) {
+        Map<String, String> clientProperties = new TreeMap<>();
+        v.forEach(
+                (key, value) -> {
+                    if (key.startsWith(KAFKA_PREFIX)
+                            && !key.equals("kafka.bootstrap.servers")
+                            && !key.equals("kafka.group.id")) {
+                        clientProperties.put(key.substring(KAFKA_PREFIX.length()), value);
+                    }
+                });
+        WorkerConfig.Kafka kafka =
+                new WorkerConfig.Kafka(
+                        blankToNull(v.get("kafka.bootstrap.servers")),
+                        required(v, "kafka.group.id"),
+                        required(v, "topics.jobs"),
+                        required(v, "topics.results"),
+                        required(v, "topics.events"),
+                        clientProperties);
+        URI endpoint = endpoint(blankToNull(v.get("s3.endpoint")));
+        String accessKey = blankToNull(v.get("s3.accessKey"));
+        String secretKey = blankToNull(v.get("s3.secretKey"));
+        if (endpoint != null && (accessKey == null || secretKey == null)) {
+            throw new ConfigException(
+                    "s3.endpoint is set, so s3.accessKey and s3.secretKey (LAMA_S3_ACCESS_KEY,"
+                            + " LAMA_S3_SECRET_KEY) must be set too");
+        }
+        WorkerConfig.Storage storage =
+                new WorkerConfig.Storage(
+                        endpoint,
+                        required(v, "s3.region"),
+                        accessKey,
+                        secretKey == null ? null : Secret.of(secretKey),
+                        required(v, "s3.bucket"));
+        String modelPath = blankToNull(v.get("model.path"));
+        return new WorkerConfig(
+                workerId(blankToNull(v.get("worker.id"))),
+                integer(v, "worker.maxInFlight"),
+                kafka,
+                storage,
+                new WorkerConfig.Model(modelPath == null ? null : Path.of(modelPath)),
+                new WorkerConfig.Inference(
+                        integer(v, "inference.threads"), longValue(v, "inference.maxPixels")),
+                new WorkerConfig.Image(
+                        longValue(v, "image.maxPixels"),
+                        longValue(v, "image.maxBytes"),
+                        integer(v, "mask.threshold"),
+                        integer(v, "output.jpegQuality")),
+                Path.of(required(v, "embedded.dir")));
+    }
+
+    private static URI endpoint(String value) {
+        if (value == null) {
+            return null;
+        }
+        try {
+            URI uri = new URI(value);
+            if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))
+                    || uri.getHost() == null) {
+                throw new ConfigException(
+                        "s3.endpoint must be an http:// or https:// URL, got '" + value + "'");
+            }
+            return uri;
+        } catch (URISyntaxException e) {
+            throw new ConfigException("s3.endpoint is not a URL: '" + value + "'");
+        }
+    }
+
+    private static String workerId(String configured) {
+        if (configured != null) {
+            return configured;
+        }
+        String host;
+        try {
+            host = InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            host = "worker";
+        }
+        return host + "-" + ProcessHandle.current().pid();
+    }
+
+    private static String blankToNull(String value) {
+        return value == null || value.isBlank() ? null : value;
+    }
+
+    private static String required(Map<String, String> values, String key) {
+        String value = blankToNull(values.get(key));
+        if (value == null) {
+            throw new ConfigException(key + " must not be empty");
+        }
+        return value;
+    }
+
+    private static int integer(Map<String, String> values, String key) {
+        long value = longValue(values, key);
+        if (value > Integer.MAX_VALUE || value < Integer.MIN_VALUE) {
+            throw new ConfigException(key + " is out of range: " + value);
+        }
+        return (int) value;
+    }
+
+    private static long longValue(Map<String, String> values, String key) {
+        String value = required(values, key);
+        try {
+            return Long.parseLong(value.replace("_", ""));
+        } catch (NumberFormatException e) {
+            throw new ConfigException(key + " must be a whole number, got '" + value + "'");
+        }
+    }
+}

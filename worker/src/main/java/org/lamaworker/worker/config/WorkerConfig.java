@@ -1,0 +1,190 @@
+package org.lamaworker.worker.config;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The worker's whole configuration, built once by {@link ConfigLoader} and passed down. Immutable;
+ * secrets are held as {@link Secret} so printing a config never shows them.
+ *
+ * @param workerId this worker's name in events and logs
+ * @param maxInFlight jobs worked on at once before the consumer pauses its partitions
+ * @param kafka broker, group and topics
+ * @param storage the S3 endpoint and credentials
+ * @param model which model to load
+ * @param inference runtime settings of the model
+ * @param image limits and defaults of image handling
+ * @param embeddedDir where the embedded development servers keep their data
+ */
+public record WorkerConfig(
+        String workerId,
+        int maxInFlight,
+        Kafka kafka,
+        Storage storage,
+        Model model,
+        Inference inference,
+        Image image,
+        Path embeddedDir) {
+
+    /** Validates cross-field rules. */
+    public WorkerConfig {
+        Objects.requireNonNull(workerId, "workerId");
+        if (maxInFlight < 1) {
+            throw new ConfigException("worker.maxInFlight must be >= 1, got " + maxInFlight);
+        }
+        Objects.requireNonNull(kafka, "kafka");
+        Objects.requireNonNull(storage, "storage");
+        Objects.requireNonNull(model, "model");
+        Objects.requireNonNull(inference, "inference");
+        Objects.requireNonNull(image, "image");
+        Objects.requireNonNull(embeddedDir, "embeddedDir");
+        if (kafka.configured() != storage.configured()) {
+            throw new ConfigException(
+                    (kafka.configured() ? "kafka.bootstrap.servers" : "s3.endpoint")
+                            + " is set but "
+                            + (kafka.configured() ? "s3.endpoint" : "kafka.bootstrap.servers")
+                            + " is not: configure both, or neither to run the embedded development"
+                            + " servers");
+        }
+    }
+
+    /** True when neither Kafka nor S3 is configured and the embedded servers should start. */
+    public boolean embedded() {
+        return !kafka.configured();
+    }
+
+    /** A copy pointing at the given broker and S3 endpoint, e.g. the embedded ones. */
+    public WorkerConfig withServers(
+            String bootstrapServers, URI s3Endpoint, String accessKey, Secret secretKey) {
+        return new WorkerConfig(
+                workerId,
+                maxInFlight,
+                kafka.withBootstrapServers(bootstrapServers),
+                new Storage(s3Endpoint, storage.region(), accessKey, secretKey, storage.bucket()),
+                model,
+                inference,
+                image,
+                embeddedDir);
+    }
+
+    /**
+     * Kafka settings.
+     *
+     * @param bootstrapServers {@code host:port,...}, or {@code null} when not configured
+     * @param groupId the consumer group shared by all workers of a fleet
+     * @param jobsTopic topic the jobs are read from
+     * @param resultsTopic topic results are written to
+     * @param eventsTopic topic latency events are written to
+     * @param clientProperties every other {@code kafka.*} key, without the prefix, passed to the
+     *     clients as is (TLS, SASL, timeouts)
+     */
+    public record Kafka(
+            String bootstrapServers,
+            String groupId,
+            String jobsTopic,
+            String resultsTopic,
+            String eventsTopic,
+            Map<String, String> clientProperties) {
+        /** Copies the pass-through map. */
+        public Kafka {
+            clientProperties = Map.copyOf(clientProperties);
+        }
+
+        /** Whether a broker was configured. */
+        public boolean configured() {
+            return bootstrapServers != null;
+        }
+
+        Kafka withBootstrapServers(String servers) {
+            return new Kafka(
+                    servers, groupId, jobsTopic, resultsTopic, eventsTopic, clientProperties);
+        }
+
+        @Override
+        public String toString() {
+            // Pass-through keys may hold SASL passwords or key-store passwords: print names only.
+            return "Kafka[bootstrapServers="
+                    + bootstrapServers
+                    + ", groupId="
+                    + groupId
+                    + ", topics="
+                    + jobsTopic
+                    + "/"
+                    + resultsTopic
+                    + "/"
+                    + eventsTopic
+                    + ", clientProperties="
+                    + clientProperties.keySet()
+                    + "]";
+        }
+    }
+
+    /**
+     * S3 settings.
+     *
+     * @param endpoint e.g. {@code http://minio:9000}, or {@code null} when not configured
+     * @param region the region to sign requests for
+     * @param accessKey access key id
+     * @param secretKey secret access key
+     * @param bucket the bucket the embedded mode creates and {@code submit} uploads to by default
+     */
+    public record Storage(
+            URI endpoint, String region, String accessKey, Secret secretKey, String bucket) {
+        /** Whether an endpoint was configured. */
+        public boolean configured() {
+            return endpoint != null;
+        }
+    }
+
+    /**
+     * Model settings.
+     *
+     * @param path an ONNX file with the LaMa two-input contract, or {@code null} for the built-in
+     *     reference fill model
+     */
+    public record Model(Path path) {}
+
+    /**
+     * Inference runtime settings.
+     *
+     * @param threads ONNX Runtime intra-op threads; 0 means one per available processor
+     * @param maxPixels pictures larger than this are scaled down before a model with dynamic height
+     *     and width runs; the fill is scaled back up and only the hole uses it
+     */
+    public record Inference(int threads, long maxPixels) {
+        /** Validates ranges. */
+        public Inference {
+            if (threads < 0) {
+                throw new ConfigException("inference.threads must be >= 0, got " + threads);
+            }
+            if (maxPixels < 64L * 64L) {
+                throw new ConfigException("inference.maxPixels must be >= 4096, got " + maxPixels);
+            }
+        }
+    }
+
+    /**
+     * Image handling.
+     *
+     * @param maxPixels pictures declaring more pixels are refused before decoding
+     * @param maxBytes objects larger than this are refused before download
+     * @param maskThreshold default mask binarisation threshold (1-255)
+     * @param jpegQuality default JPEG output quality (1-100)
+     */
+    public record Image(long maxPixels, long maxBytes, int maskThreshold, int jpegQuality) {
+        /** Validates ranges. */
+        public Image {
+            if (maxPixels < 1 || maxBytes < 1) {
+                throw new ConfigException("image.maxPixels and image.maxBytes must be >= 1");
+            }
+            if (maskThreshold < 1 || maskThreshold > 255) {
+                throw new ConfigException("mask.threshold must be 1-255, got " + maskThreshold);
+            }
+            if (jpegQuality < 1 || jpegQuality > 100) {
+                throw new ConfigException("output.jpegQuality must be 1-100, got " + jpegQuality);
+            }
+        }
+    }
+}

@@ -1,0 +1,145 @@
+package org.lamaworker.worker.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Properties;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+    @TempDir Path dir;
+
+    @Test
+    void defaultsMeanEmbeddedServersAndTheReferenceModel() {
+        WorkerConfig config = ConfigLoader.load(null, Map.of(), Map.of());
+        assertThat(config.embedded()).isTrue();
+        assertThat(config.model().path()).isNull();
+        assertThat(config.kafka().jobsTopic()).isEqualTo("inpaint.jobs");
+        assertThat(config.kafka().resultsTopic()).isEqualTo("inpaint.results");
+        assertThat(config.kafka().eventsTopic()).isEqualTo("inpaint.events");
+        assertThat(config.workerId()).isNotBlank();
+        assertThat(config.maxInFlight()).isEqualTo(2);
+    }
+
+    @Test
+    void environmentOverridesFileAndOverridesOverrideEnvironment() throws IOException {
+        Path file = dir.resolve("w.properties");
+        Files.writeString(
+                file,
+                "kafka.bootstrap.servers=file:9092\ns3.endpoint=http://file:9000\n"
+                        + "s3.accessKey=fromfile\ns3.secretKey=filesecret\nworker.maxInFlight=3\n"
+                        + "topics.jobs=file.jobs\n");
+        Map<String, String> env =
+                Map.of(
+                        "LAMA_KAFKA_BOOTSTRAP_SERVERS", "env:9092",
+                        "LAMA_S3_SECRET_KEY", "envsecret",
+                        "LAMA_WORKER_MAX_IN_FLIGHT", "5",
+                        "LAMA_KAFKA_SECURITY_PROTOCOL", "SASL_SSL",
+                        "UNRELATED", "x");
+        WorkerConfig config = ConfigLoader.load(file, env, Map.of("model.path", "/m/lama.onnx"));
+        assertThat(config.embedded()).isFalse();
+        assertThat(config.kafka().bootstrapServers()).isEqualTo("env:9092");
+        assertThat(config.kafka().jobsTopic()).isEqualTo("file.jobs");
+        assertThat(config.kafka().clientProperties())
+                .containsExactlyEntriesOf(Map.of("security.protocol", "SASL_SSL"));
+        assertThat(config.storage().endpoint()).isEqualTo(URI.create("http://file:9000"));
+        assertThat(config.storage().accessKey()).isEqualTo("fromfile");
+        assertThat(config.storage().secretKey().reveal()).isEqualTo("envsecret");
+        assertThat(config.maxInFlight()).isEqualTo(5);
+        assertThat(config.model().path()).isEqualTo(Path.of("/m/lama.onnx"));
+    }
+
+    @Test
+    void secretsNeverPrint() {
+        WorkerConfig config =
+                ConfigLoader.load(
+                        null,
+                        Map.of(
+                                "LAMA_KAFKA_BOOTSTRAP_SERVERS", "k:9092",
+                                "LAMA_S3_ENDPOINT", "http://s3:9000",
+                                "LAMA_S3_ACCESS_KEY", "AKIDEXAMPLE",
+                                "LAMA_S3_SECRET_KEY", "wJalrXUtnFEMI-very-secret",
+                                "LAMA_KAFKA_SASL_JAAS_CONFIG", "password=\"hunter2\""),
+                        Map.of());
+        assertThat(config.toString())
+                .doesNotContain("wJalrXUtnFEMI-very-secret")
+                .doesNotContain("hunter2")
+                .contains("sasl.jaas.config");
+    }
+
+    @Test
+    void refusesHalfConfiguredServers() {
+        assertThatThrownBy(
+                        () ->
+                                ConfigLoader.load(
+                                        null,
+                                        Map.of("LAMA_KAFKA_BOOTSTRAP_SERVERS", "k:9092"),
+                                        Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("s3.endpoint is not");
+    }
+
+    @Test
+    void refusesBadValuesNamingTheKey() {
+        assertThatThrownBy(
+                        () ->
+                                ConfigLoader.load(
+                                        null,
+                                        Map.of("LAMA_WORKER_MAX_IN_FLIGHT", "many"),
+                                        Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("worker.maxInFlight");
+        assertThatThrownBy(
+                        () ->
+                                ConfigLoader.load(
+                                        null,
+                                        Map.of(
+                                                "LAMA_KAFKA_BOOTSTRAP_SERVERS", "k:9092",
+                                                "LAMA_S3_ENDPOINT", "ftp://x",
+                                                "LAMA_S3_ACCESS_KEY", "a",
+                                                "LAMA_S3_SECRET_KEY", "b"),
+                                        Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("s3.endpoint");
+    }
+
+    @Test
+    void refusesUnknownKeysInTheFile() throws IOException {
+        Path file = dir.resolve("typo.properties");
+        Files.writeString(file, "worker.maxInflight=3\n");
+        assertThatThrownBy(() -> ConfigLoader.load(file, Map.of(), Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("worker.maxInflight");
+    }
+
+    @Test
+    void environmentNamesFollowTheRule() {
+        assertThat(ConfigKeys.environmentName("s3.accessKey")).isEqualTo("LAMA_S3_ACCESS_KEY");
+        assertThat(ConfigKeys.environmentName("kafka.bootstrap.servers"))
+                .isEqualTo("LAMA_KAFKA_BOOTSTRAP_SERVERS");
+        assertThat(ConfigKeys.environmentName("worker.maxInFlight"))
+                .isEqualTo("LAMA_WORKER_MAX_IN_FLIGHT");
+    }
+
+    /** The sample file under deploy/ documents exactly the keys the worker reads, with defaults. */
+    @Test
+    void sampleFileDocumentsEveryKeyWithItsDefault() throws IOException {
+        Path sample = Path.of("..", "deploy", "lama-worker.properties");
+        Properties properties = new Properties();
+        try (Reader reader = Files.newBufferedReader(sample)) {
+            properties.load(reader);
+        }
+        assertThat(properties.stringPropertyNames()).isEqualTo(ConfigKeys.DEFAULTS.keySet());
+        ConfigKeys.DEFAULTS.forEach(
+                (key, value) -> assertThat(properties.getProperty(key)).as(key).isEqualTo(value));
+        // The sample itself must load.
+        assertThat(ConfigLoader.load(sample, Map.of(), Map.of()).embedded()).isTrue();
+    }
+}
