@@ -1,0 +1,217 @@
+package org.lamaworker.worker.kafka;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.kafka.client.common.TopicPartition;
+import io.vertx.kafka.client.consumer.KafkaConsumer;
+import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
+import io.vertx.kafka.client.consumer.OffsetAndMetadata;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Queue;
+import java.util.Set;
+import java.util.function.Function;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.lamaworker.worker.config.WorkerConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads job records and hands each to a job handler, at most {@code maxInFlight} at a time. When
+ * that many are in flight the consumer pauses its partitions ({@code pause(Set)}; polling, and so
+ * group membership, goes on) and resumes them as jobs finish. Offsets are committed only up to the
+ * first record whose handler has not completed, i.e. whose result the broker has not yet
+ * acknowledged. All state is confined to the context the consumer was created on.
+ */
+public final class JobConsumer {
+    private static final Logger LOG = LoggerFactory.getLogger(JobConsumer.class);
+
+    private final KafkaConsumer<String, byte[]> consumer;
+    private final String topic;
+    private final int maxInFlight;
+    private final Function<KafkaConsumerRecord<String, byte[]>, Future<?>> handler;
+    private final Map<TopicPartition, OffsetTracker> trackers = new HashMap<>();
+    private final Set<TopicPartition> assigned = new HashSet<>();
+    private final Queue<KafkaConsumerRecord<String, byte[]>> waiting = new ArrayDeque<>();
+    private int inFlight;
+    private boolean paused;
+    private boolean stopping;
+    private Promise<Void> drained;
+
+    /**
+     * Creates the consumer.
+     *
+     * @param handler runs a job; its future completes once the job's result is acknowledged
+     */
+    public JobConsumer(
+            Vertx vertx,
+            WorkerConfig.Kafka kafka,
+            String clientId,
+            int maxInFlight,
+            Function<KafkaConsumerRecord<String, byte[]>, Future<?>> handler) {
+        Map<String, String> config = new HashMap<>(kafka.clientProperties());
+        config.put("bootstrap.servers", kafka.bootstrapServers());
+        config.put("group.id", kafka.groupId());
+        config.put("client.id", clientId + "-jobs");
+        config.put("key.deserializer", StringDeserializer.class.getName());
+        config.put("value.deserializer", ByteArrayDeserializer.class.getName());
+        config.put("enable.auto.commit", "false");
+        config.putIfAbsent("auto.offset.reset", "earliest");
+        // Records fetched past the in-flight limit wait in memory: keep that batch small.
+        config.putIfAbsent("max.poll.records", String.valueOf(Math.max(1, maxInFlight)));
+        this.consumer = KafkaConsumer.create(vertx, config);
+        this.topic = kafka.jobsTopic();
+        this.maxInFlight = maxInFlight;
+        this.handler = handler;
+    }
+
+    /** Subscribes and starts handing out jobs. */
+    public Future<Void> start() {
+        consumer.partitionsAssignedHandler(this::onAssigned);
+        consumer.partitionsRevokedHandler(this::onRevoked);
+        consumer.exceptionHandler(e -> LOG.warn("Kafka consumer error: {}", e.toString()));
+        consumer.handler(this::onRecord);
+        return consumer.subscribe(topic);
+    }
+
+    /** Jobs started and not yet finished. */
+    public int inFlight() {
+        return inFlight;
+    }
+
+    /** Partitions currently assigned to this worker. */
+    public Set<TopicPartition> assignment() {
+        return Set.copyOf(assigned);
+    }
+
+    private void onAssigned(Set<TopicPartition> partitions) {
+        assigned.addAll(partitions);
+        LOG.info("Assigned {}", partitions);
+        if (paused || stopping) {
+            consumer.pause(partitions);
+        }
+    }
+
+    private void onRevoked(Set<TopicPartition> partitions) {
+        LOG.info("Revoked {}", partitions);
+        assigned.removeAll(partitions);
+        // Jobs of revoked partitions still publish their results, but their offsets are no longer
+        // ours to commit: the new owner re-reads from the last commit (at-least-once).
+        partitions.forEach(trackers::remove);
+        waiting.removeIf(r -> partitions.contains(new TopicPartition(r.topic(), r.partition())));
+    }
+
+    private void onRecord(KafkaConsumerRecord<String, byte[]> record) {
+        if (stopping || inFlight >= maxInFlight) {
+            waiting.add(record);
+            pauseAll();
+            return;
+        }
+        startJob(record);
+    }
+
+    private void startJob(KafkaConsumerRecord<String, byte[]> record) {
+        TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+        OffsetTracker tracker = trackers.computeIfAbsent(partition, p -> new OffsetTracker());
+        tracker.started(record.offset());
+        inFlight++;
+        if (inFlight >= maxInFlight) {
+            pauseAll();
+        }
+        Future<?> done;
+        try {
+            done = handler.apply(record);
+        } catch (RuntimeException e) {
+            done = Future.failedFuture(e);
+        }
+        done.onComplete(
+                ar -> {
+                    inFlight--;
+                    if (ar.succeeded()) {
+                        finished(partition, tracker, record.offset());
+                    } else {
+                        // No acknowledged result: the offset stays uncommitted and the job is
+                        // redelivered after a restart or rebalance.
+                        LOG.error(
+                                "No result published for {}-{}@{}: {}",
+                                record.topic(),
+                                record.partition(),
+                                record.offset(),
+                                ar.cause().toString());
+                    }
+                    next();
+                });
+    }
+
+    private void finished(TopicPartition partition, OffsetTracker tracker, long offset) {
+        if (trackers.get(partition) != tracker) {
+            return; // revoked meanwhile
+        }
+        long position = tracker.finished(offset);
+        if (position >= 0) {
+            consumer.commit(Map.of(partition, new OffsetAndMetadata(position, "")))
+                    .onFailure(
+                            e ->
+                                    LOG.warn(
+                                            "Commit of {} at {} failed: {}",
+                                            partition,
+                                            position,
+                                            e.toString()));
+        }
+    }
+
+    private void next() {
+        while (!stopping && inFlight < maxInFlight && !waiting.isEmpty()) {
+            startJob(waiting.poll());
+        }
+        if (!stopping && paused && inFlight < maxInFlight && waiting.isEmpty()) {
+            paused = false;
+            consumer.resume(Set.copyOf(assigned));
+        }
+        if (stopping && inFlight == 0 && drained != null) {
+            drained.tryComplete();
+        }
+    }
+
+    private void pauseAll() {
+        if (!paused) {
+            paused = true;
+            consumer.pause(Set.copyOf(assigned));
+        }
+    }
+
+    /**
+     * Stops taking jobs, lets the ones in flight finish (their offsets are committed as usual),
+     * waits at most {@code graceMillis} for them, then closes the consumer. Records fetched but not
+     * started are dropped uncommitted: another worker will read them.
+     */
+    public Future<Void> stop(Vertx vertx, long graceMillis) {
+        stopping = true;
+        pauseAll();
+        waiting.clear();
+        drained = Promise.promise();
+        if (inFlight == 0) {
+            drained.tryComplete();
+        }
+        long timer =
+                vertx.setTimer(
+                        graceMillis,
+                        id -> {
+                            if (drained.tryComplete()) {
+                                LOG.warn(
+                                        "Stopping with {} jobs still in flight; they will be redelivered",
+                                        inFlight);
+                            }
+                        });
+        return drained.future()
+                .eventually(
+                        () -> {
+                            vertx.cancelTimer(timer);
+                            return consumer.close();
+                        });
+    }
+}

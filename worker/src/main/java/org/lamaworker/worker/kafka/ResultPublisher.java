@@ -1,0 +1,57 @@
+package org.lamaworker.worker.kafka;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.kafka.client.producer.KafkaProducer;
+import io.vertx.kafka.client.producer.KafkaProducerRecord;
+import io.vertx.kafka.client.producer.RecordMetadata;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.lamaworker.protocol.InpaintResult;
+import org.lamaworker.protocol.JsonCodec;
+import org.lamaworker.protocol.LatencyEvent;
+import org.lamaworker.worker.config.WorkerConfig;
+
+/**
+ * Produces results and latency events, keyed by job id, with an idempotent producer that waits for
+ * all in-sync replicas: a result counts as published only once the broker acknowledged it.
+ */
+public final class ResultPublisher {
+    private final KafkaProducer<String, byte[]> producer;
+    private final String resultsTopic;
+    private final String eventsTopic;
+
+    /** Creates the producer. */
+    public ResultPublisher(Vertx vertx, WorkerConfig.Kafka kafka, String clientId) {
+        Map<String, String> config = new HashMap<>(kafka.clientProperties());
+        config.put("bootstrap.servers", kafka.bootstrapServers());
+        config.put("client.id", clientId + "-results");
+        config.put("key.serializer", StringSerializer.class.getName());
+        config.put("value.serializer", ByteArraySerializer.class.getName());
+        config.put("acks", "all");
+        config.put("enable.idempotence", "true");
+        config.putIfAbsent("linger.ms", "5");
+        this.producer = KafkaProducer.create(vertx, config);
+        this.resultsTopic = kafka.resultsTopic();
+        this.eventsTopic = kafka.eventsTopic();
+    }
+
+    /** Publishes a result; completes when the broker acknowledged it. */
+    public Future<RecordMetadata> publish(InpaintResult result) {
+        return producer.send(
+                KafkaProducerRecord.create(resultsTopic, result.jobId(), JsonCodec.encode(result)));
+    }
+
+    /** Publishes a latency event; completes when the broker acknowledged it. */
+    public Future<RecordMetadata> publish(LatencyEvent event) {
+        return producer.send(
+                KafkaProducerRecord.create(eventsTopic, event.jobId(), JsonCodec.encode(event)));
+    }
+
+    /** Flushes and closes the producer. */
+    public Future<Void> close() {
+        return producer.close();
+    }
+}
