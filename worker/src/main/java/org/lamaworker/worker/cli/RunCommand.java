@@ -1,0 +1,111 @@
+package org.lamaworker.worker.cli;
+
+import io.vertx.core.Vertx;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.lamaworker.worker.WorkerVerticle;
+import org.lamaworker.worker.config.ConfigException;
+import org.lamaworker.worker.config.ConfigLoader;
+import org.lamaworker.worker.config.WorkerConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code run}: builds the configuration, starts the embedded development servers when nothing is
+ * configured, deploys the worker and serves until SIGTERM or Ctrl-C.
+ */
+@Command(
+        name = "run",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Serve inpaint jobs until stopped (Ctrl-C or SIGTERM).",
+            "With no Kafka and no S3 configured, starts an in-process Kafka broker and S3 server"
+                    + " (data under embedded.dir) and prints how to reach them."
+        })
+public final class RunCommand implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
+
+    @Option(
+            names = "--config",
+            paramLabel = "FILE",
+            description = "Properties file (see deploy/lama-worker.properties).")
+    Path configFile;
+
+    @Option(
+            names = "--model",
+            paramLabel = "FILE",
+            description = "ONNX model with the LaMa contract (overrides model.path).")
+    Path model;
+
+    @Override
+    public Integer call() {
+        WorkerConfig config;
+        try {
+            Map<String, String> overrides = new HashMap<>();
+            if (model != null) {
+                overrides.put("model.path", model.toString());
+            }
+            config = ConfigLoader.load(configFile, overrides);
+        } catch (ConfigException e) {
+            System.err.println("Configuration error: " + e.getMessage());
+            return 2;
+        }
+        DevServers dev = null;
+        Vertx vertx = null;
+        try {
+            if (config.embedded()) {
+                dev = DevServers.start(config);
+                config = dev.apply(config);
+                System.out.println(dev.describe());
+            }
+            vertx = Vertx.vertx();
+            vertx.deployVerticle(new WorkerVerticle(config))
+                    .toCompletionStage()
+                    .toCompletableFuture()
+                    .get();
+        } catch (ExecutionException | RuntimeException | InterruptedException e) {
+            Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+            LOG.error("Worker failed to start: {}", cause.getMessage(), cause);
+            close(vertx, dev);
+            return 1;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Vertx running = vertx;
+        DevServers servers = dev;
+        Runtime.getRuntime()
+                .addShutdownHook(
+                        new Thread(
+                                () -> {
+                                    LOG.info("Stopping");
+                                    close(running, servers);
+                                    stopped.countDown();
+                                },
+                                "lama-shutdown"));
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 0;
+    }
+
+    private static void close(Vertx vertx, DevServers dev) {
+        if (vertx != null) {
+            try {
+                vertx.close().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                LOG.warn("Vert.x did not close cleanly: {}", e.toString());
+            }
+        }
+        if (dev != null) {
+            dev.close();
+        }
+    }
+}
