@@ -1,0 +1,144 @@
+package org.lamaworker.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.lamaworker.protocol.InpaintResult;
+import org.lamaworker.protocol.JobStatus;
+import org.lamaworker.protocol.JsonCodec;
+import org.lamaworker.worker.testing.Corpus;
+import picocli.CommandLine;
+
+/**
+ * The README's fresh-machine path: {@code java -jar lama-worker.jar run} with nothing configured
+ * starts its embedded Kafka and S3, and {@code submit --dir} against it gets every corpus picture
+ * back inpainted. Runs the packaged jar in its own process, as a user would.
+ */
+class CliIT {
+    private static final Pattern SERVERS =
+            Pattern.compile(
+                    "kafka=(\\S+) s3=(\\S+) bucket=(\\S+) access-key=(\\S+) secret-key=(\\S+)");
+
+    @Test
+    void submitDirAgainstTheEmbeddedDefault(@TempDir Path dir) throws Exception {
+        Path jar = Path.of("target", "lama-worker.jar").toAbsolutePath();
+        assertThat(jar).exists();
+        ProcessBuilder builder =
+                new ProcessBuilder(
+                                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                                "-Xmx2g",
+                                "-jar",
+                                jar.toString(),
+                                "run")
+                        .directory(dir.toFile())
+                        .redirectErrorStream(true);
+        builder.environment().keySet().removeIf(name -> name.startsWith("LAMA_"));
+        Process worker = builder.start();
+        List<String> log = Collections.synchronizedList(new ArrayList<>());
+        CompletableFuture<Matcher> announced = new CompletableFuture<>();
+        Thread reader =
+                new Thread(
+                        () -> {
+                            try (BufferedReader lines =
+                                    new BufferedReader(
+                                            new InputStreamReader(
+                                                    worker.getInputStream(),
+                                                    StandardCharsets.UTF_8))) {
+                                String line;
+                                while ((line = lines.readLine()) != null) {
+                                    log.add(line);
+                                    Matcher m = SERVERS.matcher(line);
+                                    if (m.matches()) {
+                                        announced.complete(m);
+                                    }
+                                }
+                            } catch (Exception e) {
+                                announced.completeExceptionally(e);
+                            }
+                            announced.completeExceptionally(
+                                    new AssertionError(
+                                            "worker exited:\n" + String.join("\n", log)));
+                        },
+                        "worker-output");
+        reader.setDaemon(true);
+        reader.start();
+        try {
+            Matcher servers = announced.get(3, TimeUnit.MINUTES);
+            Path in = Corpus.copyTo(dir.resolve("in"), Corpus.PICTURES);
+            Path out = dir.resolve("out");
+            StringWriter stdout = new StringWriter();
+            StringWriter stderr = new StringWriter();
+            CommandLine cli = Main.commandLine();
+            cli.setOut(new PrintWriter(stdout, true));
+            cli.setErr(new PrintWriter(stderr, true));
+            int exit =
+                    cli.execute(
+                            "submit",
+                            "--kafka",
+                            servers.group(1),
+                            "--s3",
+                            servers.group(2),
+                            "--bucket",
+                            servers.group(3),
+                            "--access-key",
+                            servers.group(4),
+                            "--secret-key",
+                            servers.group(5),
+                            "--dir",
+                            in.toString(),
+                            "--out-dir",
+                            out.toString(),
+                            "--timeout",
+                            "400s");
+            assertThat(exit)
+                    .as(
+                            "submit exit code; stderr: "
+                                    + stderr
+                                    + "\nworker log:\n"
+                                    + String.join("\n", log))
+                    .isZero();
+            List<String> lines = stdout.toString().lines().filter(l -> !l.isBlank()).toList();
+            assertThat(lines).hasSize(Corpus.PICTURES.size());
+            for (String line : lines) {
+                InpaintResult result =
+                        JsonCodec.decodeResult(line.getBytes(StandardCharsets.UTF_8));
+                assertThat(result.status()).isEqualTo(JobStatus.SUCCEEDED);
+            }
+            for (String picture : Corpus.PICTURES) {
+                String stem = picture.substring(0, picture.lastIndexOf('.'));
+                Corpus.assertInpainted(picture, Files.readAllBytes(out.resolve(stem + ".png")));
+            }
+            // The embedded S3 keeps its objects on disk under ./.lama-local.
+            assertThat(dir.resolve(".lama-local")).isDirectory();
+
+            // Usage errors exit 2, a connection failure too.
+            assertThat(Main.commandLine().execute("submit", "--dir", in.toString())).isEqualTo(2);
+        } finally {
+            // SIGTERM. Process.destroy() would also close our end of the pipe and lose the last
+            // lines.
+            worker.toHandle().destroy();
+            boolean exited = worker.waitFor(90, TimeUnit.SECONDS);
+            if (!exited) {
+                worker.destroyForcibly();
+            }
+            assertThat(exited).as("worker stops on SIGTERM").isTrue();
+            reader.join(TimeUnit.SECONDS.toMillis(10)); // the last lines may still be in the pipe
+            assertThat(log).anyMatch(l -> l.contains("Stopping"));
+        }
+    }
+}

@@ -1,0 +1,107 @@
+package org.lamaworker.worker.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.lamaworker.worker.image.ImageCodec;
+import org.lamaworker.worker.image.Mask;
+import org.lamaworker.worker.image.Picture;
+
+/**
+ * The test corpus (see src/test/resources/corpus/README.md) and the checks every output must pass.
+ */
+public final class Corpus {
+    /** Picture file names; each has NAME.mask.png beside it. */
+    public static final List<String> PICTURES =
+            List.of(
+                    "astronaut.png",
+                    "brick.png",
+                    "chelsea.png",
+                    "coffee.png",
+                    "kite.jpg",
+                    "pier.jpg",
+                    "rocket-5k.jpg");
+
+    private Corpus() {}
+
+    /** The mask file name of a picture. */
+    public static String maskOf(String picture) {
+        return picture.substring(0, picture.lastIndexOf('.')) + ".mask.png";
+    }
+
+    /** Copies the named pictures and their masks into {@code dir}. */
+    public static Path copyTo(Path dir, List<String> pictures) {
+        try {
+            Files.createDirectories(dir);
+            for (String picture : pictures) {
+                copy(picture, dir);
+                copy(maskOf(picture), dir);
+            }
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Bytes of a corpus file. */
+    public static byte[] bytes(String name) {
+        try (InputStream in = Corpus.class.getResourceAsStream("/corpus/" + name)) {
+            if (in == null) {
+                throw new IllegalArgumentException("no corpus file " + name);
+            }
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void copy(String name, Path dir) throws IOException {
+        Files.write(dir.resolve(name), bytes(name));
+    }
+
+    /**
+     * Asserts what every inpainted output must satisfy: the input's dimensions, every pixel outside
+     * the mask exactly as decoded from the input, and most pixels inside it changed.
+     */
+    public static void assertInpainted(String picture, byte[] output) {
+        Picture input = ImageCodec.decode(bytes(picture), "image", Long.MAX_VALUE);
+        Mask mask =
+                ImageCodec.binarize(
+                        ImageCodec.decode(bytes(maskOf(picture)), "mask", Long.MAX_VALUE), 128);
+        Picture result = ImageCodec.decode(output, "output", Long.MAX_VALUE);
+        assertThat(result.width()).as(picture + " width").isEqualTo(input.width());
+        assertThat(result.height()).as(picture + " height").isEqualTo(input.height());
+        int holes = 0;
+        int changed = 0;
+        int[] in = input.argb();
+        int[] out = result.argb();
+        for (int i = 0; i < in.length; i++) {
+            if (mask.hole()[i]) {
+                holes++;
+                if ((in[i] & 0xffffff) != (out[i] & 0xffffff)) {
+                    changed++;
+                }
+            } else if ((in[i] & 0xffffff) != (out[i] & 0xffffff)) {
+                throw new AssertionError(
+                        picture
+                                + ": pixel ("
+                                + (i % input.width())
+                                + ","
+                                + (i / input.width())
+                                + ") outside the mask changed from "
+                                + Integer.toHexString(in[i])
+                                + " to "
+                                + Integer.toHexString(out[i]));
+            }
+        }
+        assertThat(holes).as(picture + " hole pixels").isPositive();
+        assertThat((double) changed / holes)
+                .as(picture + " fraction of hole pixels changed")
+                .isGreaterThan(0.5);
+    }
+}
