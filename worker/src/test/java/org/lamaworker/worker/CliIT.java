@@ -126,8 +126,66 @@ class CliIT {
             // The embedded S3 keeps its objects on disk under ./.lama-local.
             assertThat(dir.resolve(".lama-local")).isDirectory();
 
-            // Usage errors exit 2, a connection failure too.
+            // A job that fails (a text file named .png) exits 1 and still prints its result.
+            Path text = Files.writeString(dir.resolve("notes.png"), "not a picture");
+            StringWriter failedOut = new StringWriter();
+            CommandLine failing = Main.commandLine();
+            failing.setOut(new PrintWriter(failedOut, true));
+            failing.setErr(new PrintWriter(new StringWriter(), true));
+            int failedExit =
+                    failing.execute(
+                            "submit",
+                            "--kafka",
+                            servers.group(1),
+                            "--s3",
+                            servers.group(2),
+                            "--bucket",
+                            servers.group(3),
+                            "--access-key",
+                            servers.group(4),
+                            "--secret-key",
+                            servers.group(5),
+                            "--image",
+                            text.toString(),
+                            "--mask",
+                            in.resolve("coffee.mask.png").toString(),
+                            "--out",
+                            dir.resolve("notes.out.png").toString(),
+                            "--job-id",
+                            "cli-failing-job");
+            assertThat(failedExit).isEqualTo(1);
+            InpaintResult failed =
+                    JsonCodec.decodeResult(
+                            failedOut.toString().trim().getBytes(StandardCharsets.UTF_8));
+            assertThat(failed.jobId()).isEqualTo("cli-failing-job");
+            assertThat(failed.error().code()).isEqualTo("UNSUPPORTED_IMAGE_FORMAT");
+
+            // Usage errors exit 2; so does storage that cannot be reached.
             assertThat(Main.commandLine().execute("submit", "--dir", in.toString())).isEqualTo(2);
+            CommandLine unreachable = Main.commandLine();
+            StringWriter unreachableErr = new StringWriter();
+            unreachable.setErr(new PrintWriter(unreachableErr, true));
+            int unreachableExit =
+                    unreachable.execute(
+                            "submit",
+                            "--kafka",
+                            servers.group(1),
+                            "--s3",
+                            "http://127.0.0.1:1",
+                            "--bucket",
+                            servers.group(3),
+                            "--access-key",
+                            servers.group(4),
+                            "--secret-key",
+                            servers.group(5),
+                            "--dir",
+                            in.toString(),
+                            "--out-dir",
+                            out.toString());
+            assertThat(unreachableExit).isEqualTo(2);
+            assertThat(unreachableErr.toString())
+                    .contains("Connection error")
+                    .doesNotContain(servers.group(5));
         } finally {
             // SIGTERM. Process.destroy() would also close our end of the pipe and lose the last
             // lines.

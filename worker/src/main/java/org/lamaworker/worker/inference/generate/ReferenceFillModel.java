@@ -25,11 +25,21 @@ public final class ReferenceFillModel {
 
     private ReferenceFillModel() {}
 
-    /** Builds the serialized ONNX model (opset 17, CPU-only operators). */
+    /** Builds the serialized ONNX model with dynamic height and width (opset 17, CPU operators). */
     public static byte[] build() {
+        return build(0);
+    }
+
+    /**
+     * Builds the model with a fixed square input size, like {@code lama_fp32.onnx}'s 512, or with
+     * dynamic height and width when {@code size} is 0.
+     */
+    public static byte[] build(int size) {
+        Object height = size > 0 ? (Object) size : "height";
+        Object width = size > 0 ? (Object) size : "width";
         OnnxGraphBuilder g = new OnnxGraphBuilder("reference-fill", 17);
-        String image = g.input("image", "batch", 3, "height", "width");
-        String mask = g.input("mask", "batch", 1, "height", "width");
+        String image = g.input("image", "batch", 3, height, width);
+        String mask = g.input("mask", "batch", 1, height, width);
         String one = g.scalar(1f);
         String zero = g.scalar(0f);
         String epsilon = g.scalar(1e-6f);
@@ -95,7 +105,7 @@ public final class ReferenceFillModel {
         }
         String scaled = g.node("Mul", List.of(fill, g.scalar(255f)));
         String clipped = g.node("Clip", List.of(scaled, zero, g.scalar(255f)));
-        g.output(clipped, "output", "batch", 3, "height", "width");
+        g.output(clipped, "output", "batch", 3, height, width);
         return g.toBytes();
     }
 }
