@@ -57,13 +57,19 @@ public record InpaintJob(
 
     /**
      * The output location: {@link #output()} when given, otherwise key {@code
-     * results/<jobId>.<ext>} in the image's bucket, where ext follows the output format.
+     * results/<jobId>.<ext>} in the image's bucket, where ext follows the output format ({@code
+     * png}, {@code jpg} or {@code webp}).
      */
     public ObjectRef outputOrDefault() {
         if (output != null) {
             return output;
         }
-        String extension = "jpeg".equals(options.format()) ? "jpg" : "png";
+        String extension =
+                switch (options.format() == null ? "png" : options.format()) {
+                    case "jpeg" -> "jpg";
+                    case "webp" -> "webp";
+                    default -> "png";
+                };
         return new ObjectRef(image.bucket(), "results/" + jobId + "." + extension);
     }
 }

@@ -45,7 +45,7 @@ class JsonCodecTest {
                         new ObjectRef("in-bucket", "a/b.png"),
                         new ObjectRef("in-bucket", "a/b.mask.png"),
                         new ObjectRef("out.bucket", "x/y.jpg"),
-                        new JobOptions(200, true, "jpeg", 80),
+                        new JobOptions("crop", 200, 5, false, true, "jpeg", 80),
                         Instant.parse("2026-11-24T10:15:30Z"),
                         Map.of("tenant", "t1"));
         byte[] json = JsonCodec.encode(job);
@@ -62,7 +62,7 @@ class JsonCodecTest {
                         new ObjectRef("bkt", "i"),
                         new ObjectRef("bkt", "m"),
                         null,
-                        new JobOptions(null, null, "JPG", null),
+                        new JobOptions(null, null, null, null, null, "JPG", null),
                         null,
                         null);
         assertThat(job.options().format()).isEqualTo("jpeg");
@@ -81,6 +81,8 @@ class JsonCodecTest {
                 "{\"version\":1,\"jobId\":\"j\",\"image\":{\"bucket\":\"photos\",\"key\":\"a\"},\"mask\":{\"bucket\":\"photos\",\"key\":\"b\"},\"options\":{\"maskThreshold\":300}}|options.maskThreshold",
                 "{\"version\":1,\"jobId\":\"j\",\"image\":{\"bucket\":\"photos\",\"key\":\"a\"},\"mask\":{\"bucket\":\"photos\",\"key\":\"b\"},\"options\":{\"maskThreshold\":\"12\"}}|options.maskThreshold",
                 "{\"version\":1,\"jobId\":\"j\",\"image\":{\"bucket\":\"photos\",\"key\":\"a\"},\"mask\":{\"bucket\":\"photos\",\"key\":\"b\"},\"deadline\":\"tomorrow\"}|deadline",
+                "{\"version\":1,\"jobId\":\"j\",\"image\":{\"bucket\":\"photos\",\"key\":\"a\"},\"mask\":{\"bucket\":\"photos\",\"key\":\"b\"},\"options\":{\"strategy\":\"tile\"}}|options.strategy",
+                "{\"version\":1,\"jobId\":\"j\",\"image\":{\"bucket\":\"photos\",\"key\":\"a\"},\"mask\":{\"bucket\":\"photos\",\"key\":\"b\"},\"options\":{\"maskDilatePx\":65}}|options.maskDilatePx",
                 "{\"version\":1,\"jobId\":\"j\",\"image\":{\"bucket\":\"photos\",\"key\":\"a\"},\"mask\":{\"bucket\":\"photos\",\"key\":\"b\"},\"extra\":1}|extra",
                 "{\"jobId\":\"j\",\"image\":{\"bucket\":\"photos\",\"key\":\"a\"},\"mask\":{\"bucket\":\"photos\",\"key\":\"b\"}}|version",
             })

@@ -73,8 +73,11 @@ public final class WorkerVerticle extends VerticleBase {
                                 inference.executeBlocking(
                                         () ->
                                                 InpaintModel.load(
-                                                        config.model().path(),
-                                                        config.inference().threads())))
+                                                        new InpaintModel.Options(
+                                                                config.model().path(),
+                                                                config.inference().threads(),
+                                                                config.model().contract(),
+                                                                config.model().outputScale()))))
                 .compose(
                         loaded -> {
                             model = loaded;

@@ -14,6 +14,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
+import org.lamaworker.worker.inference.ModelContract;
+import org.lamaworker.worker.inference.Strategy;
 
 /**
  * Builds the {@link WorkerConfig}: defaults, then an optional properties file, then {@code LAMA_*}
@@ -135,15 +137,67 @@ public final class ConfigLoader {
                 integer(v, "worker.maxInFlight"),
                 kafka,
                 storage,
-                new WorkerConfig.Model(modelPath == null ? null : Path.of(modelPath)),
+                new WorkerConfig.Model(
+                        modelPath == null ? null : Path.of(modelPath), contract(v), outputScale(v)),
                 new WorkerConfig.Inference(
-                        integer(v, "inference.threads"), longValue(v, "inference.maxPixels")),
+                        integer(v, "inference.threads"),
+                        longValue(v, "inference.maxPixels"),
+                        integer(v, "inference.maxBatch"),
+                        strategy(v),
+                        integer(v, "crop.marginPx"),
+                        integer(v, "crop.mergeGapPx")),
                 new WorkerConfig.Image(
                         longValue(v, "image.maxPixels"),
                         longValue(v, "image.maxBytes"),
                         integer(v, "mask.threshold"),
-                        integer(v, "output.jpegQuality")),
+                        integer(v, "output.jpegQuality"),
+                        integer(v, "mask.dilatePx"),
+                        bool(v, "mask.fillHoles"),
+                        integer(v, "mask.seamPx")),
                 Path.of(required(v, "embedded.dir")));
+    }
+
+    private static ModelContract contract(Map<String, String> values) {
+        String value = required(values, "model.contract");
+        if (value.equalsIgnoreCase("auto")) {
+            return null;
+        }
+        try {
+            return ModelContract.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(
+                    "model.contract must be auto, a, b or c, got '" + value + "'");
+        }
+    }
+
+    private static Float outputScale(Map<String, String> values) {
+        String value = required(values, "model.outputScale");
+        return switch (value.toLowerCase(Locale.ROOT)) {
+            case "auto" -> null;
+            case "1" -> 1f;
+            case "255" -> 255f;
+            default ->
+                    throw new ConfigException(
+                            "model.outputScale must be auto, 1 or 255, got '" + value + "'");
+        };
+    }
+
+    private static Strategy strategy(Map<String, String> values) {
+        String value = required(values, "strategy.default");
+        try {
+            return Strategy.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(
+                    "strategy.default must be auto, crop, resize or original, got '" + value + "'");
+        }
+    }
+
+    private static boolean bool(Map<String, String> values, String key) {
+        String value = required(values, key);
+        if (value.equalsIgnoreCase("true") || value.equalsIgnoreCase("false")) {
+            return Boolean.parseBoolean(value);
+        }
+        throw new ConfigException(key + " must be true or false, got '" + value + "'");
     }
 
     private static URI endpoint(String value) {

@@ -4,6 +4,8 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Objects;
+import org.lamaworker.worker.inference.ModelContract;
+import org.lamaworker.worker.inference.Strategy;
 
 /**
  * The worker's whole configuration, built once by {@link ConfigLoader} and passed down. Immutable;
@@ -141,19 +143,31 @@ public record WorkerConfig(
     /**
      * Model settings.
      *
-     * @param path an ONNX file with the LaMa two-input contract, or {@code null} for the built-in
+     * @param path an ONNX file with one of the LaMa contracts, or {@code null} for the built-in
      *     reference fill model
+     * @param contract the contract to assume, or {@code null} to detect it
+     * @param outputScale the output's full-intensity value (1 or 255), or {@code null} to probe it
      */
-    public record Model(Path path) {}
+    public record Model(Path path, ModelContract contract, Float outputScale) {}
 
     /**
      * Inference runtime settings.
      *
      * @param threads ONNX Runtime intra-op threads; 0 means one per available processor
-     * @param maxPixels pictures larger than this are scaled down before a model with dynamic height
-     *     and width runs; the fill is scaled back up and only the hole uses it
+     * @param maxPixels most pixels a model with dynamic height and width gets in one tile; larger
+     *     regions are scaled down and the fill scaled back up
+     * @param maxBatch most tiles of one size run together, for models with a batch axis
+     * @param defaultStrategy the resolution strategy of jobs that name none
+     * @param cropMarginPx context added around each part of the mask by {@code crop}
+     * @param cropMergeGapPx {@code crop} regions closer than this are merged
      */
-    public record Inference(int threads, long maxPixels) {
+    public record Inference(
+            int threads,
+            long maxPixels,
+            int maxBatch,
+            Strategy defaultStrategy,
+            int cropMarginPx,
+            int cropMergeGapPx) {
         /** Validates ranges. */
         public Inference {
             if (threads < 0) {
@@ -162,18 +176,34 @@ public record WorkerConfig(
             if (maxPixels < 64L * 64L) {
                 throw new ConfigException("inference.maxPixels must be >= 4096, got " + maxPixels);
             }
+            if (maxBatch < 1) {
+                throw new ConfigException("inference.maxBatch must be >= 1, got " + maxBatch);
+            }
+            if (cropMarginPx < 0 || cropMergeGapPx < 0) {
+                throw new ConfigException("crop.marginPx and crop.mergeGapPx must be >= 0");
+            }
         }
     }
 
     /**
-     * Image handling.
+     * Image and mask handling.
      *
      * @param maxPixels pictures declaring more pixels are refused before decoding
      * @param maxBytes objects larger than this are refused before download
      * @param maskThreshold default mask binarisation threshold (1-255)
      * @param jpegQuality default JPEG output quality (1-100)
+     * @param maskDilatePx default growth of the mask, in pixels (0-64)
+     * @param fillHoles whether enclosed holes of a mask are filled by default
+     * @param seamPx width of the feathered seam outside the mask where model output blends in
      */
-    public record Image(long maxPixels, long maxBytes, int maskThreshold, int jpegQuality) {
+    public record Image(
+            long maxPixels,
+            long maxBytes,
+            int maskThreshold,
+            int jpegQuality,
+            int maskDilatePx,
+            boolean fillHoles,
+            int seamPx) {
         /** Validates ranges. */
         public Image {
             if (maxPixels < 1 || maxBytes < 1) {
@@ -184,6 +214,12 @@ public record WorkerConfig(
             }
             if (jpegQuality < 1 || jpegQuality > 100) {
                 throw new ConfigException("output.jpegQuality must be 1-100, got " + jpegQuality);
+            }
+            if (maskDilatePx < 0 || maskDilatePx > 64) {
+                throw new ConfigException("mask.dilatePx must be 0-64, got " + maskDilatePx);
+            }
+            if (seamPx < 0 || seamPx > 16) {
+                throw new ConfigException("mask.seamPx must be 0-16, got " + seamPx);
             }
         }
     }

@@ -159,6 +159,16 @@ public final class ImageCodec {
         return out.toByteArray();
     }
 
+    /** TEMPORARY until the image-formats branch: encodes png or jpeg. */
+    public static byte[] encode(Picture picture, String format, int quality) {
+        return "jpeg".equals(format) ? encodeJpeg(picture, quality) : encodePng(picture);
+    }
+
+    /** TEMPORARY until the image-formats branch. */
+    public static String contentType(String format) {
+        return "jpeg".equals(format) ? "image/jpeg" : "image/png";
+    }
+
     /** Reads pixels as stored: grey, grey+alpha, RGB or RGBA of any bit depth, or palette. */
     static Picture toPicture(BufferedImage image) {
         int width = image.getWidth();

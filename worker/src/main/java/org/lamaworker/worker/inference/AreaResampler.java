@@ -40,12 +40,18 @@ final class AreaResampler {
     }
 
     /**
-     * Resamples RGB into a planar {@code [3][tensorHeight][tensorWidth]} array in 0..1; the picture
-     * covers the top-left {@code width x height}, the rest repeats its edge.
+     * Resamples a region's RGB into a planar {@code [3][tensorHeight][tensorWidth]} array in 0..1;
+     * the region covers the top-left {@code width x height}, the rest repeats its edge.
      */
-    static float[] rgb(Picture picture, int width, int height, int tensorWidth, int tensorHeight) {
-        Taps tx = Taps.of(picture.width(), width);
-        Taps ty = Taps.of(picture.height(), height);
+    static float[] rgb(
+            Picture picture,
+            Rect region,
+            int width,
+            int height,
+            int tensorWidth,
+            int tensorHeight) {
+        Taps tx = Taps.of(region.width(), width);
+        Taps ty = Taps.of(region.height(), height);
         int plane = tensorWidth * tensorHeight;
         float[] out = new float[3 * plane];
         float[] row = new float[3 * width];
@@ -55,11 +61,11 @@ final class AreaResampler {
             java.util.Arrays.fill(acc, 0f);
             float[] wy = ty.weights()[oy];
             for (int k = 0; k < wy.length; k++) {
-                int sy = ty.first()[oy] + k;
+                int sy = region.y() + ty.first()[oy] + k;
                 int base = sy * picture.width();
                 for (int ox = 0; ox < width; ox++) {
                     float[] wx = tx.weights()[ox];
-                    int sx0 = tx.first()[ox];
+                    int sx0 = region.x() + tx.first()[ox];
                     float r = 0;
                     float g = 0;
                     float b = 0;
@@ -94,13 +100,14 @@ final class AreaResampler {
     }
 
     /**
-     * Resamples a mask into {@code [tensorHeight][tensorWidth]} of 0 and 1: a target pixel is a
-     * hole when any source pixel under it is, so the model never treats part of the object as
-     * known. Padding is known (0).
+     * Resamples a region of a mask into {@code [tensorHeight][tensorWidth]} of 0 and 1: a target
+     * pixel is a hole when any source pixel under it is, so the model never treats part of the
+     * object as known. Padding is known (0).
      */
-    static float[] mask(Mask mask, int width, int height, int tensorWidth, int tensorHeight) {
-        Taps tx = Taps.of(mask.width(), width);
-        Taps ty = Taps.of(mask.height(), height);
+    static float[] mask(
+            Mask mask, Rect region, int width, int height, int tensorWidth, int tensorHeight) {
+        Taps tx = Taps.of(region.width(), width);
+        Taps ty = Taps.of(region.height(), height);
         float[] out = new float[tensorWidth * tensorHeight];
         boolean[] hole = mask.hole();
         for (int oy = 0; oy < height; oy++) {
@@ -112,7 +119,10 @@ final class AreaResampler {
                     if (wy[k] <= 0) {
                         continue;
                     }
-                    int base = (ty.first()[oy] + k) * mask.width() + tx.first()[ox];
+                    int base =
+                            (region.y() + ty.first()[oy] + k) * mask.width()
+                                    + region.x()
+                                    + tx.first()[ox];
                     for (int j = 0; j < wx.length; j++) {
                         if (wx[j] > 0 && hole[base + j]) {
                             any = true;

@@ -13,7 +13,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.lamaworker.protocol.ErrorCode;
@@ -24,42 +26,69 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * An ONNX Runtime session for a model with the LaMa two-input contract: inputs {@code image} float
- * [B,3,H,W] in 0..1 and {@code mask} float [B,1,H,W] (1 = hole), output [B,3,H,W] in 0..255. The
- * sole owner of its session; {@link #run} must be called from one thread at a time (the worker's
- * inference executor).
+ * An ONNX Runtime session for a LaMa export of one of the {@link ModelContract}s, detected from the
+ * model's inputs and outputs and a probe run of its output range (both overridable). The sole owner
+ * of its session; {@link #run} must be called from one thread at a time (the worker's inference
+ * executor).
  */
 public final class InpaintModel implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(InpaintModel.class);
-    private static final String IMAGE = "image";
-    private static final String MASK = "mask";
+    private static final String SUPPORTED =
+            "supported: (a) inputs image float[B,3,S,S] 0..1 and mask float[B,1,S,S], output"
+                    + " float[B,3,S,S]; (b) the same with dynamic H and W; (c) one input"
+                    + " float[1,4,H,W] (masked RGB + mask), output float[1,3,H,W]";
+
+    /**
+     * How to load a model.
+     *
+     * @param path the ONNX file, or {@code null} for the built-in reference fill model
+     * @param threads intra-op threads; 0 means one per available processor
+     * @param contract the contract to assume, or {@code null} to detect it
+     * @param outputScale the output's full-intensity value (1 or 255), or {@code null} to probe it
+     */
+    public record Options(Path path, int threads, ModelContract contract, Float outputScale) {
+        /** Detect everything. */
+        public static Options detect(Path path, int threads) {
+            return new Options(path, threads, null, null);
+        }
+    }
 
     private final OrtEnvironment environment;
     private final OrtSession session;
     private final String id;
-    private final ModelShape shape;
+    private final List<String> inputNames;
     private final String outputName;
+    private final ModelInfo info;
 
-    private InpaintModel(OrtEnvironment environment, OrtSession session, String id)
+    private InpaintModel(OrtEnvironment environment, OrtSession session, String id, Options options)
             throws OrtException {
         this.environment = environment;
         this.session = session;
         this.id = id;
-        this.shape = checkContract(session, id);
+        this.inputNames = new ArrayList<>(session.getInputNames());
         this.outputName = session.getOutputNames().iterator().next();
+        ModelInfo detected = detect(session, id, options.contract());
+        float scale = options.outputScale() != null ? options.outputScale() : probeScale(detected);
+        this.info =
+                new ModelInfo(detected.contract(), detected.shape(), detected.batchAxis(), scale);
+        LOG.info("Model {}: {}", id, info);
+    }
+
+    /** Loads a model, detecting its contract and output range. */
+    public static InpaintModel load(Path path, int threads) {
+        return load(Options.detect(path, threads));
     }
 
     /**
-     * Loads the model at {@code path}, or builds the reference fill model when {@code path} is
+     * Loads the model at {@code options.path()}, or builds the reference fill model when it is
      * {@code null}.
      *
-     * @param threads intra-op threads; 0 means one per available processor
-     * @throws ConfigException when the file is missing or does not have the contract
+     * @throws ConfigException when the file is missing, unreadable, or has no supported contract
      */
-    public static InpaintModel load(Path path, int threads) {
+    public static InpaintModel load(Options options) {
         byte[] bytes;
         String name;
-        if (path == null) {
+        if (options.path() == null) {
             LOG.warn(
                     "No model configured: using the built-in reference fill model, which is NOT"
                             + " LaMa (set model.path or --model to a LaMa ONNX export such as"
@@ -68,27 +97,31 @@ public final class InpaintModel implements AutoCloseable {
             name = "reference-fill";
         } else {
             try {
-                bytes = Files.readAllBytes(path);
+                bytes = Files.readAllBytes(options.path());
             } catch (IOException e) {
-                throw new ConfigException("cannot read model " + path + ": " + e.getMessage());
+                throw new ConfigException(
+                        "cannot read model " + options.path() + ": " + e.getMessage());
             }
-            name = path.getFileName().toString();
+            name = options.path().getFileName().toString();
         }
-        return fromBytes(bytes, name, threads);
+        return fromBytes(bytes, name, options);
     }
 
     /** Creates a session from a serialized model. */
-    public static InpaintModel fromBytes(byte[] bytes, String name, int threads) {
+    public static InpaintModel fromBytes(byte[] bytes, String name, Options options) {
         OrtEnvironment environment = OrtEnvironment.getEnvironment();
         String id = name + "@" + sha256(bytes).substring(0, 12);
-        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-            options.setIntraOpNumThreads(
-                    threads > 0 ? threads : Runtime.getRuntime().availableProcessors());
-            options.setInterOpNumThreads(1);
-            options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-            OrtSession session = environment.createSession(bytes, options);
+        try (OrtSession.SessionOptions sessionOptions = new OrtSession.SessionOptions()) {
+            int threads =
+                    options.threads() > 0
+                            ? options.threads()
+                            : Runtime.getRuntime().availableProcessors();
+            sessionOptions.setIntraOpNumThreads(threads);
+            sessionOptions.setInterOpNumThreads(1);
+            sessionOptions.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            OrtSession session = environment.createSession(bytes, sessionOptions);
             try {
-                return new InpaintModel(environment, session, id);
+                return new InpaintModel(environment, session, id, options);
             } catch (RuntimeException | OrtException e) {
                 session.close();
                 throw e;
@@ -98,40 +131,99 @@ public final class InpaintModel implements AutoCloseable {
         }
     }
 
-    private static ModelShape checkContract(OrtSession session, String id) throws OrtException {
+    /** Reads the contract off the graph's inputs and outputs. */
+    private static ModelInfo detect(OrtSession session, String id, ModelContract forced)
+            throws OrtException {
         Map<String, NodeInfo> inputs = session.getInputInfo();
         Map<String, NodeInfo> outputs = session.getOutputInfo();
         String found = "inputs " + describe(inputs) + ", outputs " + describe(outputs);
-        String supported =
-                "supported: inputs image float[B,3,H,W] (0..1) and mask float[B,1,H,W] (1 = hole),"
-                        + " one output float[B,3,H,W] (0..255), H and W both fixed or both dynamic";
-        if (inputs.size() != 2
-                || !inputs.containsKey(IMAGE)
-                || !inputs.containsKey(MASK)
-                || outputs.size() != 1) {
-            throw new ConfigException("model " + id + " has " + found + "; " + supported);
+        ConfigException refusal =
+                new ConfigException("model " + id + " has " + found + "; " + SUPPORTED);
+        if (outputs.size() != 1) {
+            throw refusal;
         }
-        long[] image = floatShape(inputs.get(IMAGE));
-        long[] mask = floatShape(inputs.get(MASK));
         long[] output = floatShape(outputs.values().iterator().next());
-        if (image == null
-                || mask == null
-                || output == null
-                || image.length != 4
-                || mask.length != 4
-                || output.length != 4
-                || image[1] != 3
-                || mask[1] != 1
-                || output[1] != 3
-                || (image[2] > 0) != (image[3] > 0)) {
-            throw new ConfigException("model " + id + " has " + found + "; " + supported);
+        if (output == null || output.length != 4 || output[1] != 3) {
+            throw refusal;
         }
-        ModelShape shape =
-                image[2] > 0
-                        ? new ModelShape((int) image[3], (int) image[2], 1)
-                        : new ModelShape(0, 0, 8);
-        LOG.info("Model {}: {} ({})", id, found, shape.dynamic() ? "dynamic size" : "fixed size");
-        return shape;
+        if (inputs.size() == 2 && inputs.containsKey("image") && inputs.containsKey("mask")) {
+            long[] image = floatShape(inputs.get("image"));
+            long[] mask = floatShape(inputs.get("mask"));
+            if (image == null
+                    || mask == null
+                    || image.length != 4
+                    || mask.length != 4
+                    || image[1] != 3
+                    || mask[1] != 1
+                    || (image[2] > 0) != (image[3] > 0)) {
+                throw refusal;
+            }
+            boolean fixed = image[2] > 0;
+            ModelContract contract = fixed ? ModelContract.A : ModelContract.B;
+            if (forced != null && forced != ModelContract.C) {
+                contract = forced;
+            } else if (forced == ModelContract.C) {
+                throw new ConfigException(
+                        "model " + id + " has two inputs, so it cannot be contract c; " + found);
+            }
+            ModelShape shape =
+                    fixed
+                            ? new ModelShape((int) image[3], (int) image[2], 1)
+                            : new ModelShape(0, 0, 8);
+            return new ModelInfo(contract, shape, image[0] < 0 || image[0] > 1, 255f);
+        }
+        if (inputs.size() == 1) {
+            long[] input = floatShape(inputs.values().iterator().next());
+            if (input == null
+                    || input.length != 4
+                    || input[1] != 4
+                    || (input[2] > 0) != (input[3] > 0)) {
+                throw refusal;
+            }
+            if (forced != null && forced != ModelContract.C) {
+                throw new ConfigException(
+                        "model " + id + " has one input, so it can only be contract c; " + found);
+            }
+            boolean fixed = input[2] > 0;
+            ModelShape shape =
+                    fixed
+                            ? new ModelShape((int) input[3], (int) input[2], 1)
+                            : new ModelShape(0, 0, 32);
+            return new ModelInfo(ModelContract.C, shape, false, 1f);
+        }
+        throw refusal;
+    }
+
+    /**
+     * Runs a grey picture with a hole once and reads the output's range: exports differ in whether
+     * they return 0..1 or 0..255. Doubles as the first warm-up run.
+     */
+    private float probeScale(ModelInfo detected) {
+        int side = detected.shape().dynamic() ? 64 : detected.shape().fixedWidth();
+        int height = detected.shape().dynamic() ? 64 : detected.shape().fixedHeight();
+        float[] image = new float[3 * side * height];
+        java.util.Arrays.fill(image, 0.6f);
+        float[] mask = new float[side * height];
+        for (int y = height / 4; y < height * 3 / 4; y++) {
+            for (int x = side / 4; x < side * 3 / 4; x++) {
+                mask[y * side + x] = 1f;
+            }
+        }
+        float[] output =
+                runRaw(
+                                List.of(
+                                        new InferenceInput(
+                                                image, mask, side, height, side, height)),
+                                detected.contract())
+                        .get(0);
+        float max = 0;
+        for (float v : output) {
+            max = Math.max(max, v);
+        }
+        // Known pixels are 0.6: a 0..255 model returns about 153 there, a 0..1 model about 0.6.
+        float scale = max > 2f ? 255f : 1f;
+        LOG.info("Model {}: probe output maximum {} -> output range 0..{}", id, max, (int) scale);
+        return scale;
     }
 
     private static long[] floatShape(NodeInfo node) {
@@ -143,7 +235,16 @@ public final class InpaintModel implements AutoCloseable {
 
     private static String describe(Map<String, NodeInfo> nodes) {
         return nodes.entrySet().stream()
-                .map(e -> e.getKey() + " " + e.getValue().getInfo())
+                .map(
+                        e -> {
+                            if (e.getValue().getInfo() instanceof TensorInfo t) {
+                                return e.getKey()
+                                        + " "
+                                        + t.type.toString().toLowerCase(java.util.Locale.ROOT)
+                                        + java.util.Arrays.toString(t.getShape());
+                            }
+                            return e.getKey() + " " + e.getValue().getInfo();
+                        })
                 .collect(Collectors.joining(", ", "[", "]"));
     }
 
@@ -160,54 +261,136 @@ public final class InpaintModel implements AutoCloseable {
         return id;
     }
 
+    /** Contract, geometry, batching and output range. */
+    public ModelInfo info() {
+        return info;
+    }
+
     /** The input size the model accepts. */
     public ModelShape shape() {
-        return shape;
+        return info.shape();
+    }
+
+    /** Runs the model on one input; see {@link #run(List)}. */
+    public float[] run(InferenceInput input) {
+        return run(List.of(input)).get(0);
     }
 
     /**
-     * Runs the model on one input and returns planar RGB in 0..255 on the tensor grid.
+     * Runs the model on inputs of one tensor size, in one run when the model takes batches, and
+     * returns for each a planar RGB array in 0..255 on its tensor grid.
      *
      * @throws JobFailure INFERENCE_FAILED when ONNX Runtime refuses the input
      */
-    public float[] run(InferenceInput input) {
-        long[] imageShape = {1, 3, input.tensorHeight(), input.tensorWidth()};
-        long[] maskShape = {1, 1, input.tensorHeight(), input.tensorWidth()};
-        try (OnnxTensor image =
-                        OnnxTensor.createTensor(
-                                environment, FloatBuffer.wrap(input.image()), imageShape);
-                OnnxTensor mask =
-                        OnnxTensor.createTensor(
-                                environment, FloatBuffer.wrap(input.mask()), maskShape);
-                OrtSession.Result result = session.run(Map.of(IMAGE, image, MASK, mask))) {
-            OnnxTensor output = (OnnxTensor) result.get(outputName).orElseThrow();
-            FloatBuffer buffer = output.getFloatBuffer();
-            float[] values = new float[buffer.remaining()];
-            buffer.get(values);
-            if (values.length != input.image().length) {
-                throw new JobFailure(
-                        ErrorCode.INFERENCE_FAILED,
-                        "model "
-                                + id
-                                + " returned "
-                                + values.length
-                                + " values for a "
-                                + input.tensorWidth()
-                                + "x"
-                                + input.tensorHeight()
-                                + " input");
+    public List<float[]> run(List<InferenceInput> inputs) {
+        List<float[]> outputs = new ArrayList<>(inputs.size());
+        if (info.batchAxis()) {
+            outputs.addAll(runRaw(inputs, info.contract()));
+        } else {
+            for (InferenceInput input : inputs) {
+                outputs.addAll(runRaw(List.of(input), info.contract()));
             }
-            return values;
+        }
+        if (info.outputScale() != 255f) {
+            float factor = 255f / info.outputScale();
+            for (float[] output : outputs) {
+                for (int i = 0; i < output.length; i++) {
+                    output[i] *= factor;
+                }
+            }
+        }
+        return outputs;
+    }
+
+    private List<float[]> runRaw(List<InferenceInput> inputs, ModelContract contract) {
+        InferenceInput first = inputs.get(0);
+        int h = first.tensorHeight();
+        int w = first.tensorWidth();
+        int plane = h * w;
+        int batch = inputs.size();
+        try {
+            Map<String, OnnxTensor> feeds = new java.util.HashMap<>();
+            try {
+                if (contract == ModelContract.C) {
+                    float[] packed = new float[batch * 4 * plane];
+                    for (int b = 0; b < batch; b++) {
+                        InferenceInput in = inputs.get(b);
+                        int base = b * 4 * plane;
+                        for (int c = 0; c < 3; c++) {
+                            for (int i = 0; i < plane; i++) {
+                                packed[base + c * plane + i] =
+                                        in.image()[c * plane + i] * (1f - in.mask()[i]);
+                            }
+                        }
+                        System.arraycopy(in.mask(), 0, packed, base + 3 * plane, plane);
+                    }
+                    feeds.put(
+                            inputNames.get(0),
+                            OnnxTensor.createTensor(
+                                    environment,
+                                    FloatBuffer.wrap(packed),
+                                    new long[] {batch, 4, h, w}));
+                } else {
+                    float[] images = new float[batch * 3 * plane];
+                    float[] masks = new float[batch * plane];
+                    for (int b = 0; b < batch; b++) {
+                        System.arraycopy(
+                                inputs.get(b).image(), 0, images, b * 3 * plane, 3 * plane);
+                        System.arraycopy(inputs.get(b).mask(), 0, masks, b * plane, plane);
+                    }
+                    feeds.put(
+                            "image",
+                            OnnxTensor.createTensor(
+                                    environment,
+                                    FloatBuffer.wrap(images),
+                                    new long[] {batch, 3, h, w}));
+                    feeds.put(
+                            "mask",
+                            OnnxTensor.createTensor(
+                                    environment,
+                                    FloatBuffer.wrap(masks),
+                                    new long[] {batch, 1, h, w}));
+                }
+                try (OrtSession.Result result = session.run(feeds)) {
+                    OnnxTensor output = (OnnxTensor) result.get(outputName).orElseThrow();
+                    FloatBuffer buffer = output.getFloatBuffer();
+                    if (buffer.remaining() != batch * 3 * plane) {
+                        throw new JobFailure(
+                                ErrorCode.INFERENCE_FAILED,
+                                "model "
+                                        + id
+                                        + " returned "
+                                        + buffer.remaining()
+                                        + " values for "
+                                        + batch
+                                        + " input(s) of "
+                                        + w
+                                        + "x"
+                                        + h);
+                    }
+                    List<float[]> outputs = new ArrayList<>(batch);
+                    for (int b = 0; b < batch; b++) {
+                        float[] values = new float[3 * plane];
+                        buffer.get(values);
+                        outputs.add(values);
+                    }
+                    return outputs;
+                }
+            } finally {
+                feeds.values().forEach(OnnxTensor::close);
+            }
         } catch (OrtException e) {
             throw new JobFailure(
                     ErrorCode.INFERENCE_FAILED,
                     "model "
                             + id
-                            + " failed on a "
-                            + input.tensorWidth()
+                            + " failed on "
+                            + batch
+                            + " input(s) of "
+                            + w
                             + "x"
-                            + input.tensorHeight()
-                            + " input: "
+                            + h
+                            + ": "
                             + e.getMessage(),
                     e);
         }

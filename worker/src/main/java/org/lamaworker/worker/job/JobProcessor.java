@@ -3,6 +3,10 @@ package org.lamaworker.worker.job;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.lamaworker.protocol.ErrorCode;
 import org.lamaworker.protocol.InpaintJob;
 import org.lamaworker.protocol.InpaintResult;
@@ -13,11 +17,15 @@ import org.lamaworker.protocol.Timings;
 import org.lamaworker.worker.config.WorkerConfig;
 import org.lamaworker.worker.image.ImageCodec;
 import org.lamaworker.worker.image.Mask;
+import org.lamaworker.worker.image.MaskOps;
 import org.lamaworker.worker.image.MaskScaler;
 import org.lamaworker.worker.image.Picture;
 import org.lamaworker.worker.inference.InferenceInput;
 import org.lamaworker.worker.inference.InpaintModel;
 import org.lamaworker.worker.inference.Inpainter;
+import org.lamaworker.worker.inference.Strategy;
+import org.lamaworker.worker.inference.Tile;
+import org.lamaworker.worker.inference.TilePlanner;
 import org.lamaworker.worker.storage.ObjectStore;
 
 /**
@@ -77,9 +85,10 @@ public final class JobProcessor {
     }
 
     /**
-     * What decoding produced: the picture, its mask, and the model input (null: nothing to fill).
+     * What decoding produced: the picture, its processed mask, and the plan (null when the mask is
+     * empty and there is nothing to fill).
      */
-    private record Decoded(Picture picture, Mask mask, InferenceInput input) {}
+    private record Decoded(Picture picture, Mask mask, List<Tile> tiles) {}
 
     /** What encoding produced. */
     private record Encoded(byte[] bytes, String contentType, int width, int height) {}
@@ -173,13 +182,11 @@ public final class JobProcessor {
     }
 
     private Decoded decode(byte[] imageBytes, byte[] maskBytes, JobOptions options) {
-        long maxPixels = config.image().maxPixels();
-        Picture picture = ImageCodec.decode(imageBytes, "image", maxPixels);
-        Picture maskPicture = ImageCodec.decode(maskBytes, "mask", maxPixels);
+        WorkerConfig.Image limits = config.image();
+        Picture picture = ImageCodec.decode(imageBytes, "image", limits.maxPixels());
+        Picture maskPicture = ImageCodec.decode(maskBytes, "mask", limits.maxPixels());
         int threshold =
-                options.maskThreshold() != null
-                        ? options.maskThreshold()
-                        : config.image().maskThreshold();
+                options.maskThreshold() != null ? options.maskThreshold() : limits.maskThreshold();
         Mask mask = ImageCodec.binarize(maskPicture, threshold);
         if (mask.width() != picture.width() || mask.height() != picture.height()) {
             if (!Boolean.TRUE.equals(options.resizeMask())) {
@@ -198,43 +205,100 @@ public final class JobProcessor {
             mask = MaskScaler.nearest(mask, picture.width(), picture.height());
         }
         if (mask.holeCount() == 0) {
+            // An empty mask asks for no change: the model does not run.
             return new Decoded(picture, mask, null);
         }
-        InferenceInput input =
-                Inpainter.prepare(picture, mask, model.shape(), config.inference().maxPixels());
-        return new Decoded(picture, mask, input);
+        if (options.fillHoles() != null ? options.fillHoles() : limits.fillHoles()) {
+            mask = MaskOps.fillHoles(mask);
+        }
+        mask =
+                MaskOps.dilate(
+                        mask,
+                        options.maskDilatePx() != null
+                                ? options.maskDilatePx()
+                                : limits.maskDilatePx());
+        WorkerConfig.Inference inference = config.inference();
+        Strategy strategy =
+                options.strategy() != null
+                        ? Strategy.parse(options.strategy())
+                        : inference.defaultStrategy();
+        List<Tile> tiles =
+                TilePlanner.plan(
+                        mask,
+                        strategy,
+                        model.info(),
+                        new TilePlanner.Settings(
+                                inference.maxPixels(),
+                                inference.cropMarginPx(),
+                                inference.cropMergeGapPx()));
+        return new Decoded(picture, mask, tiles);
     }
 
+    /**
+     * Prepares, runs and composites the tiles: tensors are packed on the CPU pool, the model runs
+     * on the inference executor in batches of one tensor size, and results are composited back on
+     * the CPU pool.
+     */
     private Future<Picture> infer(Decoded decoded) {
-        if (decoded.input() == null) {
-            // An empty mask asks for no change: skip the model.
+        if (decoded.tiles() == null) {
             return Future.succeededFuture(decoded.picture());
         }
-        return inference
-                .executeBlocking(() -> model.run(decoded.input()), false)
+        List<Tile> tiles = decoded.tiles();
+        return cpu.executeBlocking(
+                        () -> {
+                            List<InferenceInput> inputs = new ArrayList<>(tiles.size());
+                            for (Tile tile : tiles) {
+                                inputs.add(
+                                        Inpainter.prepare(decoded.picture(), decoded.mask(), tile));
+                            }
+                            return inputs;
+                        },
+                        false)
+                .compose(inputs -> inference.executeBlocking(() -> runBatches(inputs), false))
                 .compose(
-                        output ->
+                        outputs ->
                                 cpu.executeBlocking(
                                         () ->
                                                 Inpainter.composite(
                                                         decoded.picture(),
-                                                        decoded.mask(),
-                                                        decoded.input(),
-                                                        output),
+                                                        Inpainter.blendWeights(
+                                                                decoded.mask(),
+                                                                config.image().seamPx()),
+                                                        tiles,
+                                                        outputs),
                                         false));
     }
 
-    private Encoded encode(Picture picture, JobOptions options) {
-        if ("jpeg".equals(options.format())) {
-            int quality =
-                    options.quality() != null ? options.quality() : config.image().jpegQuality();
-            return new Encoded(
-                    ImageCodec.encodeJpeg(picture, quality),
-                    "image/jpeg",
-                    picture.width(),
-                    picture.height());
+    /** Runs inputs grouped by tensor size, at most {@code inference.maxBatch} per run. */
+    private List<float[]> runBatches(List<InferenceInput> inputs) {
+        float[][] outputs = new float[inputs.size()][];
+        Map<Long, List<Integer>> bySize = new LinkedHashMap<>();
+        for (int i = 0; i < inputs.size(); i++) {
+            InferenceInput in = inputs.get(i);
+            bySize.computeIfAbsent(
+                            ((long) in.tensorWidth() << 32) | in.tensorHeight(),
+                            k -> new ArrayList<>())
+                    .add(i);
         }
+        int maxBatch = model.info().batchAxis() ? config.inference().maxBatch() : 1;
+        for (List<Integer> group : bySize.values()) {
+            for (int start = 0; start < group.size(); start += maxBatch) {
+                List<Integer> chunk =
+                        group.subList(start, Math.min(group.size(), start + maxBatch));
+                List<float[]> results = model.run(chunk.stream().map(inputs::get).toList());
+                for (int k = 0; k < chunk.size(); k++) {
+                    outputs[chunk.get(k)] = results.get(k);
+                }
+            }
+        }
+        return List.of(outputs);
+    }
+
+    private Encoded encode(Picture picture, JobOptions options) {
+        String format = options.format() != null ? options.format() : "png";
+        int quality = options.quality() != null ? options.quality() : config.image().jpegQuality();
+        byte[] bytes = ImageCodec.encode(picture, format, quality);
         return new Encoded(
-                ImageCodec.encodePng(picture), "image/png", picture.width(), picture.height());
+                bytes, ImageCodec.contentType(format), picture.width(), picture.height());
     }
 }

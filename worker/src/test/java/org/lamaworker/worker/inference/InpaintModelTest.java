@@ -22,8 +22,15 @@ class InpaintModelTest {
     @TempDir Path dir;
 
     private Picture inpaint(InpaintModel model, Picture picture, Mask mask) {
-        InferenceInput input = Inpainter.prepare(picture, mask, model.shape(), 1 << 22);
-        return Inpainter.composite(picture, mask, input, model.run(input));
+        List<Tile> tiles =
+                TilePlanner.plan(
+                        mask,
+                        Strategy.CROP,
+                        model.info(),
+                        new TilePlanner.Settings(1 << 22, 64, 16));
+        List<float[]> outputs =
+                model.run(tiles.stream().map(t -> Inpainter.prepare(picture, mask, t)).toList());
+        return Inpainter.composite(picture, Inpainter.blendWeights(mask, 0), tiles, outputs);
     }
 
     @Test
@@ -65,18 +72,78 @@ class InpaintModelTest {
         }
     }
 
+    /** A one-input model that returns the masked picture: contract c, output 0..1. */
+    private static byte[] singleInputCopy(Object size) {
+        OnnxGraphBuilder g = new OnnxGraphBuilder("copy", 17);
+        String input = g.input("input", 1, 4, size, size);
+        String rgb =
+                g.node(
+                        "Slice",
+                        List.of(
+                                input,
+                                g.longs(new long[] {0}, 1),
+                                g.longs(new long[] {3}, 1),
+                                g.longs(new long[] {1}, 1)));
+        g.output(rgb, "output", 1, 3, size, size);
+        return g.toBytes();
+    }
+
+    @Test
+    void detectsTheSingleInputContractAndItsOutputRange() throws IOException {
+        Path dynamic = dir.resolve("c-dynamic.onnx");
+        Files.write(dynamic, singleInputCopy("side"));
+        try (InpaintModel model = InpaintModel.load(dynamic, 1)) {
+            assertThat(model.info())
+                    .isEqualTo(new ModelInfo(ModelContract.C, new ModelShape(0, 0, 32), false, 1f));
+            // The copy model returns the picture with the hole zeroed: scaled to 0..255 here.
+            InferenceInput input =
+                    new InferenceInput(
+                            new float[] {0.5f, 0.5f, 0.5f, 0.5f, 1f, 1f, 1f, 1f, 0, 0, 0, 0},
+                            new float[] {0, 1, 0, 0},
+                            2,
+                            2,
+                            2,
+                            2);
+            float[] out = model.run(input);
+            assertThat(out[0]).isEqualTo(127.5f);
+            assertThat(out[1]).isZero();
+            assertThat(out[4]).isEqualTo(255f);
+        }
+        Path fixed = dir.resolve("c-fixed.onnx");
+        Files.write(fixed, singleInputCopy(512));
+        try (InpaintModel model = InpaintModel.load(fixed, 1)) {
+            assertThat(model.info().shape()).isEqualTo(new ModelShape(512, 512, 1));
+        }
+    }
+
+    @Test
+    void configurationOverridesDetection() throws IOException {
+        Path file = dir.resolve("dynamic.onnx");
+        Files.write(file, ReferenceFillModel.build());
+        try (InpaintModel model =
+                InpaintModel.load(new InpaintModel.Options(file, 1, ModelContract.B, 1f))) {
+            assertThat(model.info().outputScale()).isEqualTo(1f);
+        }
+        assertThatThrownBy(
+                        () ->
+                                InpaintModel.load(
+                                        new InpaintModel.Options(file, 1, ModelContract.C, null)))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("cannot be contract c");
+    }
+
     @Test
     void refusesModelsWithAnotherContractSayingWhatItFound() throws IOException {
-        OnnxGraphBuilder g = new OnnxGraphBuilder("one-input", 17);
-        String input = g.input("input", 1, 4, "height", "width");
-        g.output(g.node("Relu", List.of(input)), "output", 1, 4, "height", "width");
-        Path file = dir.resolve("single-input.onnx");
+        OnnxGraphBuilder g = new OnnxGraphBuilder("five-channels", 17);
+        String input = g.input("pixels", 1, 5, "height", "width");
+        g.output(g.node("Relu", List.of(input)), "output", 1, 5, "height", "width");
+        Path file = dir.resolve("five-channels.onnx");
         Files.write(file, g.toBytes());
         assertThatThrownBy(() -> InpaintModel.load(file, 1))
                 .isInstanceOf(ConfigException.class)
-                .hasMessageContaining("single-input.onnx")
-                .hasMessageContaining("input")
-                .hasMessageContaining("supported: inputs image");
+                .hasMessageContaining("five-channels.onnx")
+                .hasMessageContaining("pixels float[1, 5, -1, -1]")
+                .hasMessageContaining("supported: (a)");
     }
 
     @Test

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.lamaworker.worker.image.ImageCodec;
 import org.lamaworker.worker.image.Mask;
+import org.lamaworker.worker.image.MaskOps;
 import org.lamaworker.worker.image.Picture;
 
 /**
@@ -64,15 +65,29 @@ public final class Corpus {
         Files.write(dir.resolve(name), bytes(name));
     }
 
+    /** Default mask growth plus seam of the worker: pixels farther from the mask never change. */
+    public static final int DEFAULT_REACH_PX = 3 + 2;
+
     /**
-     * Asserts what every inpainted output must satisfy: the input's dimensions, every pixel outside
-     * the mask exactly as decoded from the input, and most pixels inside it changed.
+     * Asserts what every inpainted output must satisfy with the worker's default mask handling: the
+     * input's dimensions, every pixel farther than {@link #DEFAULT_REACH_PX} from the (filled) mask
+     * exactly as decoded from the input, and most pixels inside the mask changed.
      */
     public static void assertInpainted(String picture, byte[] output) {
+        assertInpainted(picture, output, DEFAULT_REACH_PX, true);
+    }
+
+    /**
+     * Asserts the output's size, that every pixel farther than {@code reachPx} from the mask (with
+     * enclosed holes filled when {@code filled}) is exactly as decoded from the input, and that
+     * most mask pixels changed.
+     */
+    public static void assertInpainted(String picture, byte[] output, int reachPx, boolean filled) {
         Picture input = ImageCodec.decode(bytes(picture), "image", Long.MAX_VALUE);
         Mask mask =
                 ImageCodec.binarize(
                         ImageCodec.decode(bytes(maskOf(picture)), "mask", Long.MAX_VALUE), 128);
+        Mask reach = MaskOps.dilate(filled ? MaskOps.fillHoles(mask) : mask, reachPx);
         Picture result = ImageCodec.decode(output, "output", Long.MAX_VALUE);
         assertThat(result.width()).as(picture + " width").isEqualTo(input.width());
         assertThat(result.height()).as(picture + " height").isEqualTo(input.height());
@@ -81,19 +96,22 @@ public final class Corpus {
         int[] in = input.argb();
         int[] out = result.argb();
         for (int i = 0; i < in.length; i++) {
+            boolean same = (in[i] & 0xffffff) == (out[i] & 0xffffff);
             if (mask.hole()[i]) {
                 holes++;
-                if ((in[i] & 0xffffff) != (out[i] & 0xffffff)) {
+                if (!same) {
                     changed++;
                 }
-            } else if ((in[i] & 0xffffff) != (out[i] & 0xffffff)) {
+            } else if (!reach.hole()[i] && !same) {
                 throw new AssertionError(
                         picture
                                 + ": pixel ("
                                 + (i % input.width())
                                 + ","
                                 + (i / input.width())
-                                + ") outside the mask changed from "
+                                + ") farther than "
+                                + reachPx
+                                + " px from the mask changed from "
                                 + Integer.toHexString(in[i])
                                 + " to "
                                 + Integer.toHexString(out[i]));
