@@ -8,7 +8,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -142,7 +141,12 @@ public final class SubmitCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        Map<String, Object> options = parseOptions();
+        Map<String, Object> options;
+        try {
+            options = OptionArguments.parse(optionArguments);
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
+        }
         Duration wait = parseDuration(timeout);
         List<Submitter.Request> requests = requests(options);
         if (requests.isEmpty()) {
@@ -247,27 +251,6 @@ public final class SubmitCommand implements Callable<Integer> {
         if (!Files.isRegularFile(file)) {
             throw usage(file + " is not a file");
         }
-    }
-
-    private Map<String, Object> parseOptions() {
-        Map<String, Object> options = new LinkedHashMap<>();
-        for (String argument : optionArguments) {
-            int eq = argument.indexOf('=');
-            if (eq <= 0) {
-                throw usage("--option takes NAME=VALUE, got '" + argument + "'");
-            }
-            String value = argument.substring(eq + 1);
-            Object typed;
-            if (value.matches("-?\\d{1,9}")) {
-                typed = Integer.parseInt(value);
-            } else if (value.equals("true") || value.equals("false")) {
-                typed = Boolean.parseBoolean(value);
-            } else {
-                typed = value;
-            }
-            options.put(argument.substring(0, eq), typed);
-        }
-        return options;
     }
 
     private Duration parseDuration(String text) {

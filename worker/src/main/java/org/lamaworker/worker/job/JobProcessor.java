@@ -3,10 +3,6 @@ package org.lamaworker.worker.job;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 import org.lamaworker.protocol.ErrorCode;
 import org.lamaworker.protocol.InpaintJob;
 import org.lamaworker.protocol.InpaintResult;
@@ -15,17 +11,8 @@ import org.lamaworker.protocol.ObjectRef;
 import org.lamaworker.protocol.OutputObject;
 import org.lamaworker.protocol.Timings;
 import org.lamaworker.worker.config.WorkerConfig;
-import org.lamaworker.worker.image.ImageCodec;
-import org.lamaworker.worker.image.Mask;
-import org.lamaworker.worker.image.MaskOps;
-import org.lamaworker.worker.image.MaskScaler;
 import org.lamaworker.worker.image.Picture;
-import org.lamaworker.worker.inference.InferenceInput;
 import org.lamaworker.worker.inference.InpaintModel;
-import org.lamaworker.worker.inference.Inpainter;
-import org.lamaworker.worker.inference.Strategy;
-import org.lamaworker.worker.inference.Tile;
-import org.lamaworker.worker.inference.TilePlanner;
 import org.lamaworker.worker.storage.ObjectStore;
 
 /**
@@ -36,10 +23,9 @@ import org.lamaworker.worker.storage.ObjectStore;
  */
 public final class JobProcessor {
     private final ObjectStore store;
-    private final InpaintModel model;
+    private final Inpainting work;
     private final WorkerExecutor cpu;
     private final WorkerExecutor inference;
-    private final WorkerConfig config;
 
     /** Wires the stages. */
     public JobProcessor(
@@ -49,10 +35,9 @@ public final class JobProcessor {
             WorkerExecutor inference,
             WorkerConfig config) {
         this.store = store;
-        this.model = model;
+        this.work = new Inpainting(model, config);
         this.cpu = cpu;
         this.inference = inference;
-        this.config = config;
     }
 
     /** Milliseconds per stage, filled in as the job advances; touched by one stage at a time. */
@@ -85,15 +70,6 @@ public final class JobProcessor {
     }
 
     /**
-     * What decoding produced: the picture, its processed mask, and the plan (null when the mask is
-     * empty and there is nothing to fill).
-     */
-    private record Decoded(Picture picture, Mask mask, List<Tile> tiles) {}
-
-    /** What encoding produced. */
-    private record Encoded(byte[] bytes, String contentType, int width, int height) {}
-
-    /**
      * Processes a job.
      *
      * @param queuedMillis how long the job waited before work started
@@ -109,7 +85,7 @@ public final class JobProcessor {
                         bytes -> {
                             clock.download = clock.lap();
                             return cpu.executeBlocking(
-                                    () -> decode(bytes[0], bytes[1], options), false);
+                                    () -> work.decode(bytes[0], bytes[1], options), false);
                         })
                 .compose(
                         decoded -> {
@@ -119,7 +95,7 @@ public final class JobProcessor {
                 .compose(
                         picture -> {
                             clock.inference = clock.lap();
-                            return cpu.executeBlocking(() -> encode(picture, options), false);
+                            return cpu.executeBlocking(() -> work.encode(picture, options), false);
                         })
                 .compose(
                         encoded -> {
@@ -181,124 +157,18 @@ public final class JobProcessor {
                         });
     }
 
-    private Decoded decode(byte[] imageBytes, byte[] maskBytes, JobOptions options) {
-        WorkerConfig.Image limits = config.image();
-        Picture picture = ImageCodec.decode(imageBytes, "image", limits.maxPixels());
-        Picture maskPicture = ImageCodec.decode(maskBytes, "mask", limits.maxPixels());
-        int threshold =
-                options.maskThreshold() != null ? options.maskThreshold() : limits.maskThreshold();
-        Mask mask = ImageCodec.binarize(maskPicture, threshold);
-        if (mask.width() != picture.width() || mask.height() != picture.height()) {
-            if (!Boolean.TRUE.equals(options.resizeMask())) {
-                throw new JobFailure(
-                        ErrorCode.MASK_SIZE_MISMATCH,
-                        "the mask is "
-                                + mask.width()
-                                + "x"
-                                + mask.height()
-                                + " but the image is "
-                                + picture.width()
-                                + "x"
-                                + picture.height()
-                                + "; send a mask of the image's size or set options.resizeMask=true");
-            }
-            mask = MaskScaler.nearest(mask, picture.width(), picture.height());
-        }
-        if (mask.holeCount() == 0) {
-            // An empty mask asks for no change: the model does not run.
-            return new Decoded(picture, mask, null);
-        }
-        if (options.fillHoles() != null ? options.fillHoles() : limits.fillHoles()) {
-            mask = MaskOps.fillHoles(mask);
-        }
-        mask =
-                MaskOps.dilate(
-                        mask,
-                        options.maskDilatePx() != null
-                                ? options.maskDilatePx()
-                                : limits.maskDilatePx());
-        WorkerConfig.Inference inference = config.inference();
-        Strategy strategy =
-                options.strategy() != null
-                        ? Strategy.parse(options.strategy())
-                        : inference.defaultStrategy();
-        List<Tile> tiles =
-                TilePlanner.plan(
-                        mask,
-                        strategy,
-                        model.info(),
-                        new TilePlanner.Settings(
-                                inference.maxPixels(),
-                                inference.cropMarginPx(),
-                                inference.cropMergeGapPx()));
-        return new Decoded(picture, mask, tiles);
-    }
-
     /**
-     * Prepares, runs and composites the tiles: tensors are packed on the CPU pool, the model runs
-     * on the inference executor in batches of one tensor size, and results are composited back on
-     * the CPU pool.
+     * Packs tensors on the CPU pool, runs the model on the inference executor, and composites on
+     * the CPU pool again, so the model's thread does nothing but run the model.
      */
-    private Future<Picture> infer(Decoded decoded) {
-        if (decoded.tiles() == null) {
+    private Future<Picture> infer(Inpainting.Decoded decoded) {
+        if (decoded.tiles().isEmpty()) {
             return Future.succeededFuture(decoded.picture());
         }
-        List<Tile> tiles = decoded.tiles();
-        return cpu.executeBlocking(
-                        () -> {
-                            List<InferenceInput> inputs = new ArrayList<>(tiles.size());
-                            for (Tile tile : tiles) {
-                                inputs.add(
-                                        Inpainter.prepare(decoded.picture(), decoded.mask(), tile));
-                            }
-                            return inputs;
-                        },
-                        false)
-                .compose(inputs -> inference.executeBlocking(() -> runBatches(inputs), false))
+        return cpu.executeBlocking(() -> work.tensors(decoded), false)
+                .compose(inputs -> inference.executeBlocking(() -> work.run(inputs), false))
                 .compose(
                         outputs ->
-                                cpu.executeBlocking(
-                                        () ->
-                                                Inpainter.composite(
-                                                        decoded.picture(),
-                                                        Inpainter.blendWeights(
-                                                                decoded.mask(),
-                                                                config.image().seamPx()),
-                                                        tiles,
-                                                        outputs),
-                                        false));
-    }
-
-    /** Runs inputs grouped by tensor size, at most {@code inference.maxBatch} per run. */
-    private List<float[]> runBatches(List<InferenceInput> inputs) {
-        float[][] outputs = new float[inputs.size()][];
-        Map<Long, List<Integer>> bySize = new LinkedHashMap<>();
-        for (int i = 0; i < inputs.size(); i++) {
-            InferenceInput in = inputs.get(i);
-            bySize.computeIfAbsent(
-                            ((long) in.tensorWidth() << 32) | in.tensorHeight(),
-                            k -> new ArrayList<>())
-                    .add(i);
-        }
-        int maxBatch = model.info().batchAxis() ? config.inference().maxBatch() : 1;
-        for (List<Integer> group : bySize.values()) {
-            for (int start = 0; start < group.size(); start += maxBatch) {
-                List<Integer> chunk =
-                        group.subList(start, Math.min(group.size(), start + maxBatch));
-                List<float[]> results = model.run(chunk.stream().map(inputs::get).toList());
-                for (int k = 0; k < chunk.size(); k++) {
-                    outputs[chunk.get(k)] = results.get(k);
-                }
-            }
-        }
-        return List.of(outputs);
-    }
-
-    private Encoded encode(Picture picture, JobOptions options) {
-        String format = options.format() != null ? options.format() : "png";
-        int quality = options.quality() != null ? options.quality() : config.image().jpegQuality();
-        byte[] bytes = ImageCodec.encode(picture, format, quality);
-        return new Encoded(
-                bytes, ImageCodec.contentType(format), picture.width(), picture.height());
+                                cpu.executeBlocking(() -> work.composite(decoded, outputs), false));
     }
 }
