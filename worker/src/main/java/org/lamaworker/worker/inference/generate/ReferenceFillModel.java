@@ -3,13 +3,15 @@ package org.lamaworker.worker.inference.generate;
 import static org.lamaworker.worker.inference.generate.OnnxGraphBuilder.Attribute;
 
 import java.util.List;
+import org.lamaworker.worker.inference.ModelContract;
 
 /**
  * The reference fill model: the I/O contract of {@code lama_fp32.onnx} (inputs {@code image}
  * [B,3,H,W] in 0..1 and {@code mask} [B,1,H,W] with 1 = hole; output {@code output} [B,3,H,W] in
  * 0..255, known pixels copied through) with dynamic height and width, and a smooth multi-scale fill
- * instead of a neural network. It is NOT LaMa: it exists so the pipeline can run and be tested
- * anywhere without pretrained weights.
+ * instead of a neural network. {@link #build(ModelContract, int)} also gives the fixed-size and the
+ * single-input layouts of {@link ModelContract}. It is NOT LaMa: it exists so the pipeline can run
+ * and be tested anywhere without pretrained weights.
  *
  * <p>The fill is push-pull interpolation: image-times-known and the known fraction are averaged
  * down a pyramid of 2x2 pools; from the coarsest level up, each level's known average is blended
@@ -32,14 +34,48 @@ public final class ReferenceFillModel {
 
     /**
      * Builds the model with a fixed square input size, like {@code lama_fp32.onnx}'s 512, or with
-     * dynamic height and width when {@code size} is 0.
+     * dynamic height and width when {@code size} is 0: contract A or B.
      */
     public static byte[] build(int size) {
-        Object height = size > 0 ? (Object) size : "height";
-        Object width = size > 0 ? (Object) size : "width";
+        return build(size > 0 ? ModelContract.A : ModelContract.B, size);
+    }
+
+    /**
+     * Builds the model in the given I/O contract.
+     *
+     * @param contract A: inputs {@code image} [batch,3,S,S] and {@code mask} [batch,1,S,S], output
+     *     {@code output} [batch,3,S,S] in 0..255; B: the same with dynamic height and width ({@code
+     *     size} ignored); C: input {@code input} [1,4,S,S], the picture with the hole zeroed then
+     *     the mask, output {@code output} [1,3,S,S] in 0..1, dynamic height and width when {@code
+     *     size} is 0. All outputs are composited: known pixels come through.
+     * @param size the fixed side S for contracts A and C
+     * @throws IllegalArgumentException when {@code size} is negative, or 0 for contract A
+     */
+    public static byte[] build(ModelContract contract, int size) {
+        if (size < 0 || (contract == ModelContract.A && size == 0)) {
+            throw new IllegalArgumentException(
+                    "reference model size must be positive (or 0 for dynamic contract c): " + size);
+        }
+        boolean dynamic = contract == ModelContract.B || size == 0;
+        Object height = dynamic ? "height" : (Object) size;
+        Object width = dynamic ? "width" : (Object) size;
         OnnxGraphBuilder g = new OnnxGraphBuilder("reference-fill", 17);
-        String image = g.input("image", "batch", 3, height, width);
-        String mask = g.input("mask", "batch", 1, height, width);
+        String image;
+        String mask;
+        if (contract == ModelContract.C) {
+            String input = g.input("input", 1, 4, height, width);
+            List<String> parts =
+                    g.node(
+                            "Split",
+                            List.of(input, g.longs(new long[] {3, 1}, 2)),
+                            2,
+                            Attribute.of("axis", 1L));
+            image = parts.get(0);
+            mask = parts.get(1);
+        } else {
+            image = g.input("image", "batch", 3, height, width);
+            mask = g.input("mask", "batch", 1, height, width);
+        }
         String one = g.scalar(1f);
         String zero = g.scalar(0f);
         String epsilon = g.scalar(1e-6f);
@@ -103,9 +139,21 @@ public final class ReferenceFillModel {
                                                     alpha,
                                                     g.node("Sub", List.of(average, smooth))))));
         }
-        String scaled = g.node("Mul", List.of(fill, g.scalar(255f)));
-        String clipped = g.node("Clip", List.of(scaled, zero, g.scalar(255f)));
-        g.output(clipped, "output", "batch", 3, height, width);
+        // Composite: known pixels exactly as given, the fill in the hole.
+        String composite =
+                g.node(
+                        "Add",
+                        List.of(
+                                g.node("Mul", List.of(image, known)),
+                                g.node("Mul", List.of(fill, mask))));
+        if (contract == ModelContract.C) {
+            String clipped = g.node("Clip", List.of(composite, zero, one));
+            g.output(clipped, "output", 1, 3, height, width);
+        } else {
+            String scaled = g.node("Mul", List.of(composite, g.scalar(255f)));
+            String clipped = g.node("Clip", List.of(scaled, zero, g.scalar(255f)));
+            g.output(clipped, "output", "batch", 3, height, width);
+        }
         return g.toBytes();
     }
 }
