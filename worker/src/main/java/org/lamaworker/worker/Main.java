@@ -1,6 +1,7 @@
 package org.lamaworker.worker;
 
 import org.lamaworker.worker.cli.InpaintCommand;
+import org.lamaworker.worker.cli.ModelCommand;
 import org.lamaworker.worker.cli.RunCommand;
 import org.lamaworker.worker.cli.SubmitCommand;
 import picocli.CommandLine;
@@ -12,7 +13,12 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "lama-worker 0.1.0",
         description = "Removes objects from photos: LaMa inpainting jobs from Kafka, images in S3.",
-        subcommands = {RunCommand.class, SubmitCommand.class, InpaintCommand.class})
+        subcommands = {
+            RunCommand.class,
+            SubmitCommand.class,
+            InpaintCommand.class,
+            ModelCommand.class
+        })
 public final class Main implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -29,6 +35,6 @@ public final class Main implements Runnable {
     @Override
     public void run() {
         throw new CommandLine.ParameterException(
-                spec.commandLine(), "name a command: run, submit or inpaint");
+                spec.commandLine(), "name a command: run, submit, inpaint or model");
     }
 }

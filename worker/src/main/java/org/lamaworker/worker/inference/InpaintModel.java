@@ -86,31 +86,41 @@ public final class InpaintModel implements AutoCloseable {
      * @throws ConfigException when the file is missing, unreadable, or has no supported contract
      */
     public static InpaintModel load(Options options) {
-        byte[] bytes;
-        String name;
         if (options.path() == null) {
             LOG.warn(
                     "No model configured: using the built-in reference fill model, which is NOT"
                             + " LaMa (set model.path or --model to a LaMa ONNX export such as"
                             + " lama_fp32.onnx)");
-            bytes = ReferenceFillModel.build();
-            name = "reference-fill";
-        } else {
-            try {
-                bytes = Files.readAllBytes(options.path());
-            } catch (IOException e) {
-                throw new ConfigException(
-                        "cannot read model " + options.path() + ": " + e.getMessage());
-            }
-            name = options.path().getFileName().toString();
+            return fromBytes(ReferenceFillModel.build(), "reference-fill", options);
         }
-        return fromBytes(bytes, name, options);
+        Path path = options.path();
+        String id = path.getFileName() + "@" + fileSha256(path).substring(0, 12);
+        // ONNX Runtime reads the file itself: a 200 MB model never passes through the Java heap.
+        return create(
+                id,
+                options,
+                (environment, sessionOptions) ->
+                        environment.createSession(path.toString(), sessionOptions));
     }
 
     /** Creates a session from a serialized model. */
     public static InpaintModel fromBytes(byte[] bytes, String name, Options options) {
+        String id = name + "@" + HexFormat.of().formatHex(digest().digest(bytes)).substring(0, 12);
+        return create(
+                id,
+                options,
+                (environment, sessionOptions) -> environment.createSession(bytes, sessionOptions));
+    }
+
+    /** Opens a session the way the caller's source allows. */
+    @FunctionalInterface
+    private interface SessionSource {
+        OrtSession open(OrtEnvironment environment, OrtSession.SessionOptions options)
+                throws OrtException;
+    }
+
+    private static InpaintModel create(String id, Options options, SessionSource source) {
         OrtEnvironment environment = OrtEnvironment.getEnvironment();
-        String id = name + "@" + sha256(bytes).substring(0, 12);
         try (OrtSession.SessionOptions sessionOptions = new OrtSession.SessionOptions()) {
             int threads =
                     options.threads() > 0
@@ -119,7 +129,12 @@ public final class InpaintModel implements AutoCloseable {
             sessionOptions.setIntraOpNumThreads(threads);
             sessionOptions.setInterOpNumThreads(1);
             sessionOptions.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-            OrtSession session = environment.createSession(bytes, sessionOptions);
+            // Tiles vary in batch size: an arena sized for the largest run would keep that peak
+            // for good, and memory patterns pre-plan per shape. Without both, memory follows
+            // the run in progress.
+            sessionOptions.setCPUArenaAllocator(false);
+            sessionOptions.setMemoryPatternOptimization(false);
+            OrtSession session = source.open(environment, sessionOptions);
             try {
                 return new InpaintModel(environment, session, id, options);
             } catch (RuntimeException | OrtException e) {
@@ -127,7 +142,32 @@ public final class InpaintModel implements AutoCloseable {
                 throw e;
             }
         } catch (OrtException e) {
-            throw new ConfigException("cannot load model " + name + ": " + e.getMessage());
+            throw new ConfigException(
+                    "cannot load model "
+                            + id.substring(0, id.lastIndexOf('@'))
+                            + ": "
+                            + e.getMessage());
+        }
+    }
+
+    private static String fileSha256(Path path) {
+        MessageDigest digest = digest();
+        byte[] buffer = new byte[1 << 20];
+        try (var in = Files.newInputStream(path)) {
+            for (int n; (n = in.read(buffer)) > 0; ) {
+                digest.update(buffer, 0, n);
+            }
+        } catch (IOException e) {
+            throw new ConfigException("cannot read model " + path + ": " + e.getMessage());
+        }
+        return HexFormat.of().formatHex(digest.digest());
+    }
+
+    private static MessageDigest digest() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
         }
     }
 
@@ -246,14 +286,6 @@ public final class InpaintModel implements AutoCloseable {
                             return e.getKey() + " " + e.getValue().getInfo();
                         })
                 .collect(Collectors.joining(", ", "[", "]"));
-    }
-
-    private static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     /** Name and content hash, e.g. {@code lama_fp32.onnx@3f2a9c0d11aa}. */
