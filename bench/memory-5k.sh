@@ -6,8 +6,8 @@
 #   bench/memory-5k.sh [STRATEGY...]          default: crop original
 #
 # The worker under measurement is a `run` process of its own, measured with /usr/bin/time -v,
-# talking to the Kafka broker and S3 server of a second `run` process (the embedded development
-# servers), on topics of its own so that the second process's worker never takes its jobs.
+# talking to the Kafka broker and S3 server of a second process (`run --servers-only`), so the
+# figure is the worker's alone: Vert.x, Kafka and S3 clients, model, pictures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JAR=worker/target/lama-worker.jar
@@ -24,7 +24,7 @@ for contract in a b; do
   [ -f "$WORK/big-lama-$contract.onnx" ] || java -jar $JAR model generate --arch big-lama --contract $contract --out "$WORK/big-lama-$contract.onnx" >&2
 done
 
-(cd "$WORK" && exec java -jar "$OLDPWD/$JAR" run > servers.log 2>&1) &
+(cd "$WORK" && exec java -jar "$OLDPWD/$JAR" run --servers-only > servers.log 2>&1) &
 until grep -q '^kafka=' "$WORK/servers.log"; do sleep 1; done
 line=$(grep '^kafka=' "$WORK/servers.log")
 kafka=$(sed 's/.*kafka=\([^ ]*\).*/\1/' <<<"$line")
@@ -38,7 +38,7 @@ for strategy in "${STRATEGIES[@]}"; do
   [ "$strategy" = original ] && contract=b
   run="bench-$strategy-$RANDOM"
   LAMA_KAFKA_BOOTSTRAP_SERVERS=$kafka LAMA_S3_ENDPOINT=$s3 LAMA_S3_ACCESS_KEY=lama-local LAMA_S3_SECRET_KEY=$secret \
-  LAMA_TOPICS_JOBS=$run.jobs LAMA_TOPICS_RESULTS=$run.results LAMA_TOPICS_EVENTS=$run.events LAMA_KAFKA_GROUP_ID=$run \
+  LAMA_KAFKA_GROUP_ID=bench-memory \
   LAMA_WORKER_MAX_IN_FLIGHT=1 LAMA_IMAGE_MAX_PIXELS=40000000 \
     /usr/bin/time -v -o "$WORK/$run.time" java -jar $JAR run --model "$WORK/big-lama-$contract.onnx" > "$WORK/$run.log" 2>&1 &
   worker=$!
@@ -50,7 +50,7 @@ for strategy in "${STRATEGIES[@]}"; do
       sleep 0.5
     done ) &
   java -jar $JAR submit --kafka "$kafka" --s3 "$s3" --access-key lama-local --secret-key "$secret" --bucket inpaint \
-      --jobs-topic $run.jobs --results-topic $run.results --timeout 1800s \
+      --job-id "$run" --timeout 1800s \
       --image $CORPUS/rocket-5k.jpg --mask $CORPUS/rocket-5k.mask.png --out "$WORK/$run.png" \
       --option strategy=$strategy > "$WORK/$run.result" 2>>"$WORK/$run.submit.log" &
   submit=$!
@@ -62,9 +62,9 @@ for strategy in "${STRATEGIES[@]}"; do
   result=$(cat "$WORK/$run.result")
   kill -TERM "$java_pid" 2>/dev/null || true
   wait $worker 2>/dev/null || true
-  status=$(grep -o '"status":"[A-Z]*"' <<<"$result" | cut -d'"' -f4)
+  status=$(grep -o '"status":"[A-Z]*"' <<<"$result" | cut -d'"' -f4 || true)
   code=$(grep -o '"code":"[A-Z_]*"' <<<"$result" | cut -d'"' -f4 || true)
-  total=$(grep -o '"total":[0-9]*' <<<"$result" | cut -d: -f2)
+  total=$(grep -o '"total":[0-9]*' <<<"$result" | cut -d: -f2 || true)
   rss=$(awk '/Maximum resident set size/ {printf "%d", $6/1024}' "$WORK/$run.time")
   [ -f "$WORK/$run.killed" ] && status="stopped at the ${LIMIT_MIB} MiB limit"
   echo "| $strategy | big-lama random weights, contract $contract | ${status:-no result}${code:+ $code} | ${total:--} | $rss |"

@@ -44,6 +44,13 @@ public final class RunCommand implements Callable<Integer> {
             description = "ONNX model with the LaMa contract (overrides model.path).")
     Path model;
 
+    @Option(
+            names = "--servers-only",
+            description =
+                    "Start only the embedded Kafka and S3 (nothing configured), no worker: for"
+                            + " running several worker processes against one local stack.")
+    boolean serversOnly;
+
     @Override
     public Integer call() {
         WorkerConfig config;
@@ -65,11 +72,18 @@ public final class RunCommand implements Callable<Integer> {
                 config = dev.apply(config);
                 System.out.println(dev.describe());
             }
-            vertx = Vertx.vertx();
-            vertx.deployVerticle(new WorkerVerticle(config))
-                    .toCompletionStage()
-                    .toCompletableFuture()
-                    .get();
+            if (serversOnly && dev == null) {
+                System.err.println(
+                        "--servers-only starts the embedded servers, but Kafka and S3 are configured");
+                return 2;
+            }
+            if (!serversOnly) {
+                vertx = Vertx.vertx();
+                vertx.deployVerticle(new WorkerVerticle(config))
+                        .toCompletionStage()
+                        .toCompletableFuture()
+                        .get();
+            }
         } catch (ExecutionException | RuntimeException | InterruptedException e) {
             Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
             LOG.error("Worker failed to start: {}", cause.getMessage(), cause);

@@ -1,85 +1,255 @@
 package org.lamaworker.worker.image;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
-/** TEMPORARY: replaced by the image-formats branch. */
+/**
+ * Operations on masks, linear in the number of pixels and allocation-light, so they stay cheap on a
+ * 5K picture: growth by a Euclidean distance, filling enclosed holes, and connected parts.
+ */
 public final class MaskOps {
+    private static final float FAR = 1e30f;
+
     private MaskOps() {}
 
-    /** A box. */
+    /**
+     * The bounding box of one 8-connected part of a mask.
+     *
+     * @param x left column
+     * @param y top row
+     * @param width width
+     * @param height height
+     * @param pixels hole pixels in the part
+     */
     public record Region(int x, int y, int width, int height, int pixels) {}
 
-    /** Temp. */
+    /**
+     * Squared Euclidean distance from every pixel to the nearest hole pixel (0 on the hole; {@link
+     * #FAR} when the mask has no hole), by the separable transform of Felzenszwalb and
+     * Huttenlocher.
+     */
+    static float[] squaredDistance(Mask mask) {
+        int w = mask.width();
+        int h = mask.height();
+        float[] d = new float[w * h];
+        boolean[] hole = mask.hole();
+        for (int i = 0; i < d.length; i++) {
+            d[i] = hole[i] ? 0f : FAR;
+        }
+        int longest = Math.max(w, h);
+        float[] line = new float[longest];
+        float[] out = new float[longest];
+        int[] v = new int[longest];
+        float[] z = new float[longest + 1];
+        for (int x = 0; x < w; x++) {
+            for (int y = 0; y < h; y++) {
+                line[y] = d[y * w + x];
+            }
+            transform(line, h, out, v, z);
+            for (int y = 0; y < h; y++) {
+                d[y * w + x] = out[y];
+            }
+        }
+        for (int y = 0; y < h; y++) {
+            System.arraycopy(d, y * w, line, 0, w);
+            transform(line, w, out, v, z);
+            System.arraycopy(out, 0, d, y * w, w);
+        }
+        return d;
+    }
+
+    /** One-dimensional squared distance transform of {@code f[0..n)} into {@code d}. */
+    private static void transform(float[] f, int n, float[] d, int[] v, float[] z) {
+        int k = 0;
+        v[0] = 0;
+        z[0] = -FAR;
+        z[1] = FAR;
+        for (int q = 1; q < n; q++) {
+            if (f[q] >= FAR) {
+                continue; // a pixel with no hole in its column cannot be a nearest source
+            }
+            if (f[v[k]] >= FAR) {
+                v[k] = q; // replace a far source
+                z[k] = -FAR;
+                z[k + 1] = FAR;
+                continue;
+            }
+            float s = intersection(f, q, v[k]);
+            while (s <= z[k]) {
+                k--;
+                s = intersection(f, q, v[k]);
+            }
+            k++;
+            v[k] = q;
+            z[k] = s;
+            z[k + 1] = FAR;
+        }
+        if (f[v[0]] >= FAR) {
+            Arrays.fill(d, 0, n, FAR);
+            return;
+        }
+        k = 0;
+        for (int q = 0; q < n; q++) {
+            while (z[k + 1] < q) {
+                k++;
+            }
+            float dq = q - v[k];
+            d[q] = dq * dq + f[v[k]];
+        }
+    }
+
+    private static float intersection(float[] f, int q, int p) {
+        return ((f[q] + (float) q * q) - (f[p] + (float) p * p)) / (2f * (q - p));
+    }
+
+    /**
+     * The mask grown by {@code radius} pixels: every pixel within that Euclidean distance of the
+     * hole.
+     */
+    public static Mask dilate(Mask mask, int radius) {
+        if (radius <= 0) {
+            return mask;
+        }
+        float[] d = squaredDistance(mask);
+        float limit = (float) radius * radius;
+        boolean[] grown = new boolean[d.length];
+        for (int i = 0; i < d.length; i++) {
+            grown[i] = d[i] <= limit;
+        }
+        return new Mask(mask.width(), mask.height(), grown);
+    }
+
+    /**
+     * For every pixel, the Euclidean distance to the nearest hole pixel rounded up, at most {@code
+     * cap}: 0 on the hole, 1 next to it.
+     */
+    public static int[] distanceToHole(Mask mask, int cap) {
+        float[] d = squaredDistance(mask);
+        int[] distance = new int[d.length];
+        float capSquared = (float) cap * cap;
+        for (int i = 0; i < d.length; i++) {
+            distance[i] = d[i] >= capSquared ? cap : (int) Math.ceil(Math.sqrt(d[i]) - 1e-6);
+        }
+        return distance;
+    }
+
+    /**
+     * The mask with its enclosed holes filled: keep-pixels that cannot reach the picture's border
+     * through keep-pixels (4-connected) become hole. A hollow ring becomes a disc.
+     */
+    public static Mask fillHoles(Mask mask) {
+        int w = mask.width();
+        int h = mask.height();
+        boolean[] hole = mask.hole();
+        boolean[] outside = new boolean[hole.length];
+        IntStack stack = new IntStack();
+        for (int x = 0; x < w; x++) {
+            seed(x, hole, outside, stack);
+            seed((h - 1) * w + x, hole, outside, stack);
+        }
+        for (int y = 0; y < h; y++) {
+            seed(y * w, hole, outside, stack);
+            seed(y * w + w - 1, hole, outside, stack);
+        }
+        while (!stack.isEmpty()) {
+            int p = stack.pop();
+            int x = p % w;
+            if (x > 0) {
+                seed(p - 1, hole, outside, stack);
+            }
+            if (x < w - 1) {
+                seed(p + 1, hole, outside, stack);
+            }
+            if (p >= w) {
+                seed(p - w, hole, outside, stack);
+            }
+            if (p + w < hole.length) {
+                seed(p + w, hole, outside, stack);
+            }
+        }
+        boolean[] filled = new boolean[hole.length];
+        for (int i = 0; i < filled.length; i++) {
+            filled[i] = !outside[i];
+        }
+        return new Mask(w, h, filled);
+    }
+
+    private static void seed(int p, boolean[] hole, boolean[] outside, IntStack stack) {
+        if (!hole[p] && !outside[p]) {
+            outside[p] = true;
+            stack.push(p);
+        }
+    }
+
+    /**
+     * Bounding boxes of the 8-connected parts of the hole, in the order their first pixels appear.
+     */
     public static List<Region> components(Mask mask) {
         int w = mask.width();
         int h = mask.height();
-        int[] label = new int[w * h];
-        int next = 0;
-        List<Region> out = new ArrayList<>();
-        int[] stack = new int[w * h];
-        for (int i = 0; i < w * h; i++) {
-            if (!mask.hole()[i] || label[i] != 0) {
+        boolean[] hole = mask.hole();
+        boolean[] seen = new boolean[hole.length];
+        IntStack stack = new IntStack();
+        List<Region> regions = new ArrayList<>();
+        for (int start = 0; start < hole.length; start++) {
+            if (!hole[start] || seen[start]) {
                 continue;
             }
-            next++;
-            int sp = 0;
-            stack[sp++] = i;
-            label[i] = next;
-            int x0 = w, y0 = h, x1 = -1, y1 = -1, n = 0;
-            while (sp > 0) {
-                int p = stack[--sp];
+            seen[start] = true;
+            stack.push(start);
+            int x0 = w;
+            int y0 = h;
+            int x1 = -1;
+            int y1 = -1;
+            int pixels = 0;
+            while (!stack.isEmpty()) {
+                int p = stack.pop();
                 int px = p % w;
                 int py = p / w;
-                n++;
+                pixels++;
                 x0 = Math.min(x0, px);
                 y0 = Math.min(y0, py);
                 x1 = Math.max(x1, px);
                 y1 = Math.max(y1, py);
                 for (int dy = -1; dy <= 1; dy++) {
+                    int qy = py + dy;
+                    if (qy < 0 || qy >= h) {
+                        continue;
+                    }
                     for (int dx = -1; dx <= 1; dx++) {
-                        int qx = px + dx, qy = py + dy;
-                        if (qx < 0 || qy < 0 || qx >= w || qy >= h) continue;
+                        int qx = px + dx;
                         int q = qy * w + qx;
-                        if (mask.hole()[q] && label[q] == 0) {
-                            label[q] = next;
-                            stack[sp++] = q;
+                        if (qx >= 0 && qx < w && hole[q] && !seen[q]) {
+                            seen[q] = true;
+                            stack.push(q);
                         }
                     }
                 }
             }
-            out.add(new Region(x0, y0, x1 - x0 + 1, y1 - y0 + 1, n));
+            regions.add(new Region(x0, y0, x1 - x0 + 1, y1 - y0 + 1, pixels));
         }
-        return out;
+        return regions;
     }
 
-    /** Temp. */
-    public static Mask dilate(Mask mask, int radius) {
-        return mask;
-    }
+    /** A growable stack of ints, so flood fills allocate nothing per pixel. */
+    private static final class IntStack {
+        private int[] items = new int[1024];
+        private int size;
 
-    /** Temp. */
-    public static Mask fillHoles(Mask mask) {
-        return mask;
-    }
-
-    /** Temp: distance to the nearest hole, capped. */
-    public static int[] distanceToHole(Mask mask, int cap) {
-        int w = mask.width(), h = mask.height();
-        int[] d = new int[w * h];
-        for (int i = 0; i < d.length; i++) d[i] = mask.hole()[i] ? 0 : cap;
-        for (int iter = 0; iter < cap; iter++) {
-            for (int y = 0; y < h; y++)
-                for (int x = 0; x < w; x++) {
-                    int i = y * w + x;
-                    int best = d[i];
-                    if (x > 0) best = Math.min(best, d[i - 1] + 1);
-                    if (x < w - 1) best = Math.min(best, d[i + 1] + 1);
-                    if (y > 0) best = Math.min(best, d[i - w] + 1);
-                    if (y < h - 1) best = Math.min(best, d[i + w] + 1);
-                    d[i] = Math.min(best, cap);
-                }
+        void push(int value) {
+            if (size == items.length) {
+                items = Arrays.copyOf(items, size * 2);
+            }
+            items[size++] = value;
         }
-        return d;
+
+        int pop() {
+            return items[--size];
+        }
+
+        boolean isEmpty() {
+            return size == 0;
+        }
     }
 }

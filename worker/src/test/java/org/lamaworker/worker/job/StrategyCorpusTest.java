@@ -15,6 +15,7 @@ import org.lamaworker.protocol.JobOptions;
 import org.lamaworker.worker.config.ConfigLoader;
 import org.lamaworker.worker.config.WorkerConfig;
 import org.lamaworker.worker.inference.InpaintModel;
+import org.lamaworker.worker.inference.ModelContract;
 import org.lamaworker.worker.inference.generate.ReferenceFillModel;
 import org.lamaworker.worker.testing.Corpus;
 
@@ -40,6 +41,18 @@ class StrategyCorpusTest {
                         ReferenceFillModel.build(512),
                         "reference-512",
                         InpaintModel.Options.detect(null, 0)));
+        MODELS.put(
+                "single-input",
+                InpaintModel.fromBytes(
+                        ReferenceFillModel.build(ModelContract.C, 0),
+                        "reference-c",
+                        InpaintModel.Options.detect(null, 0)));
+        MODELS.put(
+                "single-input-512",
+                InpaintModel.fromBytes(
+                        ReferenceFillModel.build(ModelContract.C, 512),
+                        "reference-c-512",
+                        InpaintModel.Options.detect(null, 0)));
     }
 
     @AfterAll
@@ -56,6 +69,8 @@ class StrategyCorpusTest {
             for (String strategy : List.of("crop", "resize", "auto")) {
                 cases.add(Arguments.of(picture, "fixed512", strategy));
             }
+            cases.add(Arguments.of(picture, "single-input", "auto"));
+            cases.add(Arguments.of(picture, "single-input-512", "crop"));
         }
         return cases.stream();
     }
