@@ -32,6 +32,9 @@ public final class ImageCodec {
         ImageIO.setUseCache(false);
     }
 
+    /** The formats decoding accepts, for messages. */
+    static final String SUPPORTED = "PNG, JPEG, WebP, TIFF, BMP, GIF";
+
     private ImageCodec() {}
 
     /**
@@ -52,7 +55,11 @@ public final class ImageCodec {
             if (!readers.hasNext()) {
                 throw new JobFailure(
                         ErrorCode.UNSUPPORTED_IMAGE_FORMAT,
-                        "the " + what + " is not a picture in a supported format (PNG, JPEG)");
+                        "the "
+                                + what
+                                + " is not a picture in a supported format ("
+                                + SUPPORTED
+                                + ")");
             }
             ImageReader reader = readers.next();
             try {
@@ -87,7 +94,8 @@ public final class ImageCodec {
                                     + e.getMessage(),
                             e);
                 }
-                return toPicture(image);
+                // The pixel limit above used the stored size: a quarter turn keeps the count.
+                return ExifOrientation.apply(toPicture(image), ExifOrientation.of(bytes));
             } finally {
                 reader.dispose();
             }
@@ -159,14 +167,46 @@ public final class ImageCodec {
         return out.toByteArray();
     }
 
-    /** TEMPORARY until the image-formats branch: encodes png or jpeg. */
+    /**
+     * Encodes in {@code png}, {@code jpeg} (at {@code quality}) or {@code webp}.
+     *
+     * @throws JobFailure UNSUPPORTED_IMAGE_FORMAT when no encoder for the format is installed
+     */
     public static byte[] encode(Picture picture, String format, int quality) {
-        return "jpeg".equals(format) ? encodeJpeg(picture, quality) : encodePng(picture);
+        return switch (format) {
+            case "png" -> encodePng(picture);
+            case "jpeg" -> encodeJpeg(picture, quality);
+            default -> {
+                checkWritable(format);
+                throw new IllegalStateException(
+                        "a writer for " + format + " exists but is not wired");
+            }
+        };
     }
 
-    /** TEMPORARY until the image-formats branch. */
+    /**
+     * Fails early, before any work, when the output format cannot be written.
+     *
+     * @throws JobFailure UNSUPPORTED_IMAGE_FORMAT naming the formats that can
+     */
+    public static void checkWritable(String format) {
+        if (!format.equals("png") && !format.equals("jpeg")) {
+            throw new JobFailure(
+                    ErrorCode.UNSUPPORTED_IMAGE_FORMAT,
+                    "this worker cannot write "
+                            + format
+                            + " output (no encoder installed); use"
+                            + " format png or jpeg");
+        }
+    }
+
+    /** The MIME type of an output format. */
     public static String contentType(String format) {
-        return "jpeg".equals(format) ? "image/jpeg" : "image/png";
+        return switch (format) {
+            case "jpeg" -> "image/jpeg";
+            case "webp" -> "image/webp";
+            default -> "image/png";
+        };
     }
 
     /** Reads pixels as stored: grey, grey+alpha, RGB or RGBA of any bit depth, or palette. */

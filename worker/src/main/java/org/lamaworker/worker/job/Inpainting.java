@@ -57,6 +57,7 @@ public final class Inpainting {
 
     /** Decodes both pictures, prepares the mask as the options ask, and plans the tiles. */
     public Decoded decode(byte[] imageBytes, byte[] maskBytes, JobOptions options) {
+        ImageCodec.checkWritable(options.format() != null ? options.format() : "png");
         WorkerConfig.Image limits = config.image();
         Picture picture = ImageCodec.decode(imageBytes, "image", limits.maxPixels());
         Picture maskPicture = ImageCodec.decode(maskBytes, "mask", limits.maxPixels());

@@ -75,6 +75,44 @@ class StrategyCorpusTest {
         return cases.stream();
     }
 
+    static Stream<Arguments> formats() {
+        List<Arguments> cases = new ArrayList<>();
+        Corpus.FORMATS.forEach(
+                (picture, mask) -> {
+                    for (String strategy : List.of("crop", "resize", "original", "auto")) {
+                        cases.add(Arguments.of(picture, mask, "dynamic", strategy));
+                    }
+                    cases.add(Arguments.of(picture, mask, "fixed512", "crop"));
+                });
+        for (String mask : Corpus.COFFEE_MASK_FORMATS) {
+            cases.add(Arguments.of("coffee.png", mask, "dynamic", "auto"));
+            cases.add(Arguments.of("coffee.png", mask, "fixed512", "crop"));
+        }
+        return cases.stream();
+    }
+
+    @ParameterizedTest(name = "{0} with {1}, {2} {3}")
+    @MethodSource("formats")
+    void formatsComeBackRight(String picture, String mask, String model, String strategy) {
+        Inpainting work = new Inpainting(MODELS.get(model), CONFIG);
+        JobOptions options = new JobOptions(strategy, null, null, null, null, null, null);
+        Inpainting.Encoded result =
+                work.inpaint(Corpus.bytes(picture), Corpus.bytes(mask), options);
+        Corpus.assertInpainted(picture, mask, result.bytes(), Corpus.DEFAULT_REACH_PX, true);
+        if (picture.contains("rgba")) {
+            var out =
+                    org.lamaworker.worker.image.ImageCodec.decode(
+                            result.bytes(), "output", Long.MAX_VALUE);
+            var in =
+                    org.lamaworker.worker.image.ImageCodec.decode(
+                            Corpus.bytes(picture), "image", Long.MAX_VALUE);
+            assertThat(out.hasAlpha()).isTrue();
+            for (int i = 0; i < in.pixels(); i++) {
+                assertThat(out.argb()[i] >>> 24).isEqualTo(in.argb()[i] >>> 24);
+            }
+        }
+    }
+
     @ParameterizedTest(name = "{0} {1} {2}")
     @MethodSource("cases")
     void comesBackRight(String picture, String model, String strategy) {

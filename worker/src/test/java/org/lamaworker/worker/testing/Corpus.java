@@ -8,6 +8,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.lamaworker.worker.image.ImageCodec;
 import org.lamaworker.worker.image.Mask;
 import org.lamaworker.worker.image.MaskOps;
@@ -27,6 +28,22 @@ public final class Corpus {
                     "kite.jpg",
                     "pier.jpg",
                     "rocket-5k.jpg");
+
+    /**
+     * The pictures of {@code formats/} (as uploaders send them) with the mask each takes: the mask
+     * of the picture they show.
+     */
+    public static final Map<String, String> FORMATS =
+            Map.of(
+                    "formats/chelsea-16bit.png", "chelsea.mask.png",
+                    "formats/chelsea-rgba.png", "chelsea.mask.png",
+                    "formats/coffee-cmyk.jpg", "coffee.mask.png",
+                    "formats/coffee-exif6.jpg", "coffee.mask.png",
+                    "formats/coffee-progressive.jpg", "coffee.mask.png");
+
+    /** Masks as uploaders send them, each drawn for {@code coffee.png}. */
+    public static final List<String> COFFEE_MASK_FORMATS =
+            List.of("formats/coffee.rgb.mask.png", "formats/coffee.soft.mask.png");
 
     private Corpus() {}
 
@@ -83,10 +100,16 @@ public final class Corpus {
      * most mask pixels changed.
      */
     public static void assertInpainted(String picture, byte[] output, int reachPx, boolean filled) {
+        assertInpainted(picture, maskOf(picture), output, reachPx, filled);
+    }
+
+    /** As {@link #assertInpainted(String, byte[], int, boolean)} with a mask named explicitly. */
+    public static void assertInpainted(
+            String picture, String maskName, byte[] output, int reachPx, boolean filled) {
         Picture input = ImageCodec.decode(bytes(picture), "image", Long.MAX_VALUE);
         Mask mask =
                 ImageCodec.binarize(
-                        ImageCodec.decode(bytes(maskOf(picture)), "mask", Long.MAX_VALUE), 128);
+                        ImageCodec.decode(bytes(maskName), "mask", Long.MAX_VALUE), 128);
         Mask reach = MaskOps.dilate(filled ? MaskOps.fillHoles(mask) : mask, reachPx);
         Picture result = ImageCodec.decode(output, "output", Long.MAX_VALUE);
         assertThat(result.width()).as(picture + " width").isEqualTo(input.width());

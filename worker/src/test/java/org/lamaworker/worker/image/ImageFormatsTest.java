@@ -1,0 +1,121 @@
+package org.lamaworker.worker.image;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import org.junit.jupiter.api.Test;
+import org.lamaworker.protocol.ErrorCode;
+import org.lamaworker.worker.job.JobFailure;
+
+/** Pictures as uploaders send them: each decodes to what a viewer shows. */
+class ImageFormatsTest {
+    private static Picture decode(String name) throws IOException {
+        return ImageCodec.decode(ImageCodecTest.resource(name), "image", 1 << 26);
+    }
+
+    /** Mean absolute difference per channel, 0-255. */
+    private static double difference(Picture a, Picture b) {
+        assertThat(a.width()).isEqualTo(b.width());
+        assertThat(a.height()).isEqualTo(b.height());
+        long sum = 0;
+        for (int i = 0; i < a.pixels(); i++) {
+            for (int shift = 0; shift <= 16; shift += 8) {
+                sum +=
+                        Math.abs(
+                                ((a.argb()[i] >>> shift) & 0xff)
+                                        - ((b.argb()[i] >>> shift) & 0xff));
+            }
+        }
+        return (double) sum / (3.0 * a.pixels());
+    }
+
+    @Test
+    void exifOrientationIsApplied() throws IOException {
+        byte[] rotated = ImageCodecTest.resource("formats/coffee-exif6.jpg");
+        assertThat(ExifOrientation.of(rotated)).isEqualTo(6);
+        Picture picture = decode("formats/coffee-exif6.jpg");
+        assertThat(difference(picture, decode("coffee.png"))).isLessThan(4.0);
+    }
+
+    @Test
+    void everyOrientationTurnsLikeAViewer() {
+        // 3x2 picture with distinct pixels 0..5 stored row by row.
+        Picture stored = new Picture(3, 2, new int[] {0, 1, 2, 3, 4, 5}, false);
+        assertThat(ExifOrientation.apply(stored, 1).argb()).containsExactly(0, 1, 2, 3, 4, 5);
+        assertThat(ExifOrientation.apply(stored, 2).argb()).containsExactly(2, 1, 0, 5, 4, 3);
+        assertThat(ExifOrientation.apply(stored, 3).argb()).containsExactly(5, 4, 3, 2, 1, 0);
+        assertThat(ExifOrientation.apply(stored, 4).argb()).containsExactly(3, 4, 5, 0, 1, 2);
+        assertThat(ExifOrientation.apply(stored, 5).argb()).containsExactly(0, 3, 1, 4, 2, 5);
+        assertThat(ExifOrientation.apply(stored, 6).argb()).containsExactly(3, 0, 4, 1, 5, 2);
+        assertThat(ExifOrientation.apply(stored, 7).argb()).containsExactly(5, 2, 4, 1, 3, 0);
+        assertThat(ExifOrientation.apply(stored, 8).argb()).containsExactly(2, 5, 1, 4, 0, 3);
+        assertThat(ExifOrientation.apply(stored, 6).width()).isEqualTo(2);
+    }
+
+    @Test
+    void cmykAndProgressiveJpegsDecodeToTheSamePicture() throws IOException {
+        Picture reference = decode("coffee.png");
+        assertThat(difference(decode("formats/coffee-cmyk.jpg"), reference)).isLessThan(12.0);
+        assertThat(difference(decode("formats/coffee-progressive.jpg"), reference)).isLessThan(4.0);
+    }
+
+    @Test
+    void sixteenBitAndAlphaPngsKeepTheirPixels() throws IOException {
+        Picture reference = decode("chelsea.png");
+        assertThat(difference(decode("formats/chelsea-16bit.png"), reference)).isLessThan(1.0);
+        Picture rgba = decode("formats/chelsea-rgba.png");
+        assertThat(rgba.hasAlpha()).isTrue();
+        boolean someTransparent = false;
+        for (int p : rgba.argb()) {
+            someTransparent |= (p >>> 24) < 255;
+        }
+        assertThat(someTransparent).isTrue();
+        // Alpha survives a PNG round trip.
+        Picture again = ImageCodec.decode(ImageCodec.encodePng(rgba), "image", 1 << 26);
+        assertThat(again.argb()).isEqualTo(rgba.argb());
+    }
+
+    @Test
+    void rgbAndSoftMasksBinariseLikeThePlainMask() throws IOException {
+        Mask plain = ImageCodec.binarize(decode("coffee.mask.png"), 128);
+        for (String name :
+                new String[] {"formats/coffee.rgb.mask.png", "formats/coffee.soft.mask.png"}) {
+            Mask other = ImageCodec.binarize(decode(name), 128);
+            int differ = 0;
+            for (int i = 0; i < plain.hole().length; i++) {
+                if (plain.hole()[i] != other.hole()[i]) {
+                    differ++;
+                }
+            }
+            assertThat(differ).as(name).isLessThan(plain.holeCount() / 20);
+        }
+    }
+
+    @Test
+    void webpAndTiffAreReadAndWebpOutputIsRefusedUpFront() throws IOException {
+        Picture png = decode("formats/python.png");
+        assertThat(difference(decode("formats/python.tiff"), png)).isLessThan(1.0);
+        Picture webp = decode("formats/python.webp");
+        assertThat(webp.width()).isEqualTo(png.width());
+        assertThat(difference(webp, png)).isLessThan(20.0);
+        assertThatThrownBy(() -> ImageCodec.checkWritable("webp"))
+                .isInstanceOf(JobFailure.class)
+                .satisfies(
+                        e ->
+                                assertThat(((JobFailure) e).code())
+                                        .isEqualTo(ErrorCode.UNSUPPORTED_IMAGE_FORMAT))
+                .hasMessageContaining("png or jpeg");
+        assertThat(ImageCodec.contentType("jpeg")).isEqualTo("image/jpeg");
+    }
+
+    @Test
+    void formatsNobodyReadsAreRefusedNamingTheSupportedOnes() {
+        byte[] svg =
+                "<svg xmlns='http://www.w3.org/2000/svg'/>"
+                        .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        assertThatThrownBy(() -> ImageCodec.decode(svg, "image", 100))
+                .isInstanceOf(JobFailure.class)
+                .hasMessageContaining("PNG, JPEG, WebP, TIFF");
+    }
+}
