@@ -35,6 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.lamaworker.protocol.ErrorCode;
 import org.lamaworker.protocol.InpaintJob;
 import org.lamaworker.protocol.InpaintResult;
+import org.lamaworker.protocol.JobOptions;
 import org.lamaworker.protocol.JobStatus;
 import org.lamaworker.protocol.JsonCodec;
 import org.lamaworker.protocol.LatencyEvent;
@@ -213,6 +214,29 @@ class PipelineIT {
                                 mask)));
         records.put(
                 "good-after-bad", JsonCodec.encode(InpaintJob.of("good-after-bad", image, mask)));
+        JobOptions jpeg = new JobOptions("crop", null, null, null, null, "jpeg", 80);
+        records.put(
+                "jpeg-out",
+                JsonCodec.encode(
+                        new InpaintJob(
+                                1, "jpeg-out", image, mask, null, jpeg, null, Map.of("k", "v"))));
+        JobOptions webp = new JobOptions(null, null, null, null, null, "webp", null);
+        records.put(
+                "webp-out",
+                JsonCodec.encode(
+                        new InpaintJob(1, "webp-out", image, mask, null, webp, null, null)));
+        records.put(
+                "too-late",
+                JsonCodec.encode(
+                        new InpaintJob(
+                                1,
+                                "too-late",
+                                image,
+                                mask,
+                                null,
+                                null,
+                                java.time.Instant.parse("2020-01-01T00:00:00Z"),
+                                null)));
         s3.putObject(
                 PutObjectArgs.builder().bucket(BUCKET).object("bad/coffee.mask.png.txt").stream(
                                 new ByteArrayInputStream("not a picture".getBytes(UTF_8)), 13, -1)
@@ -252,6 +276,14 @@ class PipelineIT {
         assertThat(code(results.get("wrong-mask"))).isEqualTo(ErrorCode.MASK_SIZE_MISMATCH);
         assertThat(code(results.get("not-a-picture")))
                 .isEqualTo(ErrorCode.UNSUPPORTED_IMAGE_FORMAT);
+        assertThat(code(results.get("webp-out"))).isEqualTo(ErrorCode.UNSUPPORTED_IMAGE_FORMAT);
+        assertThat(code(results.get("too-late"))).isEqualTo(ErrorCode.DEADLINE_EXCEEDED);
+        InpaintResult jpegResult = results.get("jpeg-out");
+        assertThat(jpegResult.status()).isEqualTo(JobStatus.SUCCEEDED);
+        assertThat(jpegResult.output().contentType()).isEqualTo("image/jpeg");
+        assertThat(jpegResult.output().key()).isEqualTo("results/jpeg-out.jpg");
+        assertThat(jpegResult.attributes()).containsEntry("k", "v");
+        assertThat(read(s3, BUCKET, "results/jpeg-out.jpg")).startsWith((byte) 0xff, (byte) 0xd8);
         InpaintResult good = results.get("good-after-bad");
         assertThat(good.status()).isEqualTo(JobStatus.SUCCEEDED);
         Corpus.assertInpainted("coffee.png", read(s3, good.output().bucket(), good.output().key()));
