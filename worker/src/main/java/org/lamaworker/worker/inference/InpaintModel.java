@@ -59,6 +59,8 @@ public final class InpaintModel implements AutoCloseable {
     private final List<String> inputNames;
     private final String outputName;
     private final ModelInfo info;
+    private final java.util.concurrent.atomic.AtomicLong sessionRuns =
+            new java.util.concurrent.atomic.AtomicLong();
 
     private InpaintModel(OrtEnvironment environment, OrtSession session, String id, Options options)
             throws OrtException {
@@ -315,6 +317,12 @@ public final class InpaintModel implements AutoCloseable {
      * @throws JobFailure INFERENCE_FAILED when ONNX Runtime refuses the input
      */
     public List<float[]> run(List<InferenceInput> inputs) {
+        int first = inputs.get(0).tensorWidth() * 65536 + inputs.get(0).tensorHeight();
+        for (InferenceInput input : inputs) {
+            if (input.tensorWidth() * 65536 + input.tensorHeight() != first) {
+                throw new IllegalArgumentException("inputs of one run must share a tensor size");
+            }
+        }
         List<float[]> outputs = new ArrayList<>(inputs.size());
         if (info.batchAxis()) {
             outputs.addAll(runRaw(inputs, info.contract()));
@@ -334,7 +342,13 @@ public final class InpaintModel implements AutoCloseable {
         return outputs;
     }
 
+    /** How many times ONNX Runtime ran this model, probe included: a batch counts once. */
+    public long sessionRuns() {
+        return sessionRuns.get();
+    }
+
     private List<float[]> runRaw(List<InferenceInput> inputs, ModelContract contract) {
+        sessionRuns.incrementAndGet();
         InferenceInput first = inputs.get(0);
         int h = first.tensorHeight();
         int w = first.tensorWidth();
