@@ -1,5 +1,6 @@
 package org.lamaworker.worker;
 
+import org.lamaworker.worker.bench.BenchCommand;
 import org.lamaworker.worker.cli.InpaintCommand;
 import org.lamaworker.worker.cli.ModelCommand;
 import org.lamaworker.worker.cli.RunCommand;
@@ -17,7 +18,8 @@ import picocli.CommandLine.Command;
             RunCommand.class,
             SubmitCommand.class,
             InpaintCommand.class,
-            ModelCommand.class
+            ModelCommand.class,
+            BenchCommand.class
         })
 public final class Main implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -201,4 +201,9 @@ public final class WorkerVerticle extends VerticleBase {
     public String modelId() {
         return model == null ? null : model.id();
     }
+
+    /** Time the model has spent running, once started; 0 before. */
+    public long inferenceBusyNanos() {
+        return model == null ? 0 : model.busyNanos();
+    }
 }

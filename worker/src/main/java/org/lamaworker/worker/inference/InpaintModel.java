@@ -59,6 +59,8 @@ public final class InpaintModel implements AutoCloseable {
     private final List<String> inputNames;
     private final String outputName;
     private final ModelInfo info;
+    private final java.util.concurrent.atomic.AtomicLong busyNanos =
+            new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong sessionRuns =
             new java.util.concurrent.atomic.AtomicLong();
 
@@ -347,6 +349,11 @@ public final class InpaintModel implements AutoCloseable {
         return sessionRuns.get();
     }
 
+    /** Total time spent inside ONNX Runtime's run, for the device-busy fraction. */
+    public long busyNanos() {
+        return busyNanos.get();
+    }
+
     private List<float[]> runRaw(List<InferenceInput> inputs, ModelContract contract) {
         sessionRuns.incrementAndGet();
         InferenceInput first = inputs.get(0);
@@ -397,7 +404,9 @@ public final class InpaintModel implements AutoCloseable {
                                     FloatBuffer.wrap(masks),
                                     new long[] {batch, 1, h, w}));
                 }
+                long started = System.nanoTime();
                 try (OrtSession.Result result = session.run(feeds)) {
+                    busyNanos.addAndGet(System.nanoTime() - started);
                     OnnxTensor output = (OnnxTensor) result.get(outputName).orElseThrow();
                     FloatBuffer buffer = output.getFloatBuffer();
                     if (buffer.remaining() != batch * 3 * plane) {

@@ -103,6 +103,31 @@ public final class TilePlanner {
         return tiles;
     }
 
+    /**
+     * IOPaint's crop policy, for comparison benchmarks only: one region per connected part of the
+     * mask with the same margin, never merged, each scaled like a {@code crop} region. Regions may
+     * overlap, so a pixel can be inpainted twice; only the last write survives.
+     */
+    public static List<Tile> perContour(Mask mask, ModelInfo model, Settings settings) {
+        int w = mask.width();
+        int h = mask.height();
+        List<Tile> tiles = new ArrayList<>();
+        for (MaskOps.Region part : MaskOps.components(mask)) {
+            Rect box =
+                    new Rect(part.x(), part.y(), part.width(), part.height())
+                            .expand(settings.marginPx(), w, h);
+            ModelShape shape = model.shape();
+            tiles.add(
+                    shape.dynamic()
+                            ? dynamicTile(box, box, shape, settings.maxPixels())
+                            : fixedTile(
+                                    box.growTo(shape.fixedWidth(), shape.fixedHeight(), w, h),
+                                    box,
+                                    shape));
+        }
+        return tiles;
+    }
+
     /** Merges boxes that overlap or lie within {@code gap} of each other, until none do. */
     static List<Rect> merge(List<Rect> boxes, int gap) {
         List<Rect> merged = new ArrayList<>(boxes);

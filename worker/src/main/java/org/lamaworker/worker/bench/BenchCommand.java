@@ -1,0 +1,492 @@
+package org.lamaworker.worker.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.minio.MinioClient;
+import io.minio.PutObjectArgs;
+import io.vertx.core.Vertx;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.lamaworker.protocol.InpaintJob;
+import org.lamaworker.protocol.InpaintResult;
+import org.lamaworker.protocol.JobOptions;
+import org.lamaworker.protocol.JobStatus;
+import org.lamaworker.protocol.JsonCodec;
+import org.lamaworker.protocol.ObjectRef;
+import org.lamaworker.protocol.Timings;
+import org.lamaworker.worker.WorkerVerticle;
+import org.lamaworker.worker.config.ConfigLoader;
+import org.lamaworker.worker.config.Secret;
+import org.lamaworker.worker.config.WorkerConfig;
+import org.lamaworker.worker.embedded.EmbeddedKafka;
+import org.lamaworker.worker.embedded.EmbeddedS3;
+import org.lamaworker.worker.inference.InferenceInput;
+import org.lamaworker.worker.inference.InpaintModel;
+import org.lamaworker.worker.inference.Tile;
+import org.lamaworker.worker.inference.TilePlanner;
+import org.lamaworker.worker.job.Inpainting;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code bench}: in one process and one run, measures (a) raw {@code session.run} throughput on
+ * ready tensors, the limit, and (b) end-to-end throughput of the real worker through an in-process
+ * Kafka broker and S3 server, on the same pictures, model and tiles; then compares this worker's
+ * crop policy with IOPaint's (one box per contour, no merging, no batching).
+ */
+@Command(
+        name = "bench",
+        mixinStandardHelpOptions = true,
+        description = "Measure raw model throughput against end-to-end worker throughput.")
+public final class BenchCommand implements Callable<Integer> {
+    private static final String ACCESS_KEY = "bench";
+    private static final String BUCKET = "bench";
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Option(
+            names = "--model",
+            paramLabel = "FILE",
+            description = "ONNX model (default: the reference fill).")
+    Path model;
+
+    @Option(
+            names = "--jobs",
+            defaultValue = "20",
+            description = "Jobs per phase. Default: ${DEFAULT-VALUE}.")
+    int jobs;
+
+    @Option(
+            names = "--dir",
+            defaultValue = "worker/src/test/resources/corpus",
+            paramLabel = "DIR",
+            description = "Pictures with NAME.mask.png beside them. Default: ${DEFAULT-VALUE}.")
+    Path dir;
+
+    @Option(
+            names = "--pictures",
+            split = ",",
+            paramLabel = "NAME",
+            description = "Only these pictures of --dir (file names).")
+    List<String> only;
+
+    @Option(
+            names = "--strategy",
+            defaultValue = "crop",
+            description = "Strategy of every job. Default: ${DEFAULT-VALUE}.")
+    String strategy;
+
+    @Option(
+            names = "--set",
+            paramLabel = "KEY=VALUE",
+            description = "Worker configuration, e.g. worker.maxInFlight=3; repeatable.")
+    Map<String, String> settings = new HashMap<>();
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Write the figures as JSON here.")
+    Path json;
+
+    @Option(names = "--skip-iopaint", description = "Skip the crop-policy comparison.")
+    boolean skipIopaint;
+
+    /** A picture of the workload. */
+    private record Sample(String name, byte[] image, byte[] mask) {}
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        List<Sample> samples = samples();
+        Map<String, String> overrides = new HashMap<>(settings);
+        if (model != null) {
+            overrides.put("model.path", model.toString());
+        }
+        WorkerConfig base = ConfigLoader.load(null, Map.of(), overrides);
+        JobOptions options = new JobOptions(strategy, null, null, null, null, null, null);
+        out.printf(
+                Locale.ROOT,
+                "lama-worker bench: %d jobs per phase over %d pictures, strategy %s, %d cores%n",
+                jobs,
+                samples.size(),
+                strategy,
+                Runtime.getRuntime().availableProcessors());
+
+        Map<String, Object> figures = new LinkedHashMap<>();
+        RawResult raw = raw(base, samples, options);
+        out.printf(
+                Locale.ROOT,
+                "raw: %d jobs (%d tiles, %d runs) in %.1f s = %.3f jobs/s%n",
+                jobs,
+                raw.tiles,
+                raw.runs,
+                raw.seconds,
+                jobs / raw.seconds);
+
+        E2eResult e2e = endToEnd(base, samples, options);
+        double rawRate = jobs / raw.seconds;
+        double e2eRate = e2e.completed / e2e.seconds;
+        figures.put("model", raw.modelId);
+        figures.put("strategy", strategy);
+        figures.put("jobs", jobs);
+        figures.put("pictures", samples.stream().map(Sample::name).toList());
+        figures.put("raw_jobs_per_s", round(rawRate));
+        figures.put("e2e_jobs_per_s", round(e2eRate));
+        figures.put("ratio", round(e2eRate / rawRate));
+        figures.put("e2e_failed", e2e.failed);
+        figures.put("device_busy_fraction", round(e2e.busyNanos / (e2e.seconds * 1e9)));
+        figures.put("peak_rss_bytes", peakRssBytes());
+        figures.put("stages_ms", e2e.stages);
+
+        out.println();
+        out.println("| phase | jobs/s | jobs | seconds |");
+        out.println("|---|---|---|---|");
+        out.printf(
+                Locale.ROOT,
+                "| raw session.run on ready tensors | %.3f | %d | %.1f |%n",
+                rawRate,
+                jobs,
+                raw.seconds);
+        out.printf(
+                Locale.ROOT,
+                "| end to end (Kafka, S3, worker) | %.3f | %d | %.1f |%n",
+                e2eRate,
+                e2e.completed,
+                e2e.seconds);
+        out.printf(
+                Locale.ROOT,
+                "%nratio e2e/raw %.3f, device busy %.1f%% of the e2e run, peak RSS %d MiB (whole process)%n",
+                e2eRate / rawRate,
+                100 * e2e.busyNanos / (e2e.seconds * 1e9),
+                peakRssBytes() >> 20);
+        out.println();
+        out.println("| stage | p50 ms | p95 ms |");
+        out.println("|---|---|---|");
+        e2e.stages.forEach(
+                (stage, p) ->
+                        out.printf(
+                                Locale.ROOT,
+                                "| %s | %d | %d |%n",
+                                stage,
+                                p.get("p50"),
+                                p.get("p95")));
+
+        if (!skipIopaint) {
+            Map<String, Object> comparison = compareCropPolicies(base, samples);
+            figures.put("crop_policy_seconds_per_image", comparison);
+            out.println();
+            out.println(
+                    "| picture | this worker: s/image (tiles, runs) | IOPaint policy: s/image (tiles, runs) |");
+            out.println("|---|---|---|");
+            comparison.forEach(
+                    (name, v) -> {
+                        @SuppressWarnings("unchecked")
+                        Map<String, Object> row = (Map<String, Object>) v;
+                        out.printf(
+                                Locale.ROOT,
+                                "| %s | %s (%s, %s) | %s (%s, %s) |%n",
+                                name,
+                                row.get("worker_s"),
+                                row.get("worker_tiles"),
+                                row.get("worker_runs"),
+                                row.get("iopaint_s"),
+                                row.get("iopaint_tiles"),
+                                row.get("iopaint_runs"));
+                    });
+        }
+        if (json != null) {
+            new ObjectMapper()
+                    .enable(SerializationFeature.INDENT_OUTPUT)
+                    .writeValue(json.toFile(), figures);
+            out.println();
+            out.println("JSON: " + json);
+        }
+        out.flush();
+        return 0;
+    }
+
+    private List<Sample> samples() throws IOException {
+        List<Sample> samples = new ArrayList<>();
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path file : files.sorted().toList()) {
+                String name = file.getFileName().toString();
+                if (!name.matches("(?i).+\\.(png|jpe?g|webp|tiff?)") || name.contains(".mask.")) {
+                    continue;
+                }
+                Path mask = dir.resolve(name.substring(0, name.lastIndexOf('.')) + ".mask.png");
+                if (Files.isRegularFile(mask) && (only == null || only.contains(name))) {
+                    samples.add(
+                            new Sample(name, Files.readAllBytes(file), Files.readAllBytes(mask)));
+                }
+            }
+        }
+        if (samples.isEmpty()) {
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(), "no picture with a mask in " + dir);
+        }
+        return samples;
+    }
+
+    private record RawResult(String modelId, int tiles, long runs, double seconds) {}
+
+    /**
+     * Tensors prepared up front; only {@code session.run} is timed, grouped as the worker groups
+     * them.
+     */
+    private RawResult raw(WorkerConfig config, List<Sample> samples, JobOptions options) {
+        try (InpaintModel loaded = load(config)) {
+            Inpainting work = new Inpainting(loaded, config);
+            List<List<InferenceInput>> perSample = new ArrayList<>();
+            for (Sample s : samples) {
+                perSample.add(work.tensors(work.decode(s.image(), s.mask(), options)));
+            }
+            work.run(perSample.get(0)); // warm-up, not timed
+            long runsBefore = loaded.sessionRuns();
+            int tiles = 0;
+            long start = System.nanoTime();
+            for (int i = 0; i < jobs; i++) {
+                List<InferenceInput> inputs = perSample.get(i % perSample.size());
+                tiles += inputs.size();
+                work.run(inputs);
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            return new RawResult(loaded.id(), tiles, loaded.sessionRuns() - runsBefore, seconds);
+        }
+    }
+
+    private static InpaintModel load(WorkerConfig config) {
+        return InpaintModel.load(
+                new InpaintModel.Options(
+                        config.model().path(),
+                        config.inference().threads(),
+                        config.model().contract(),
+                        config.model().outputScale()));
+    }
+
+    private record E2eResult(
+            int completed,
+            int failed,
+            double seconds,
+            long busyNanos,
+            Map<String, Map<String, Long>> stages) {}
+
+    /**
+     * The real worker verticle against in-process Kafka and S3; timed from first job produced to
+     * last result.
+     */
+    private E2eResult endToEnd(WorkerConfig base, List<Sample> samples, JobOptions options)
+            throws Exception {
+        Path data = Files.createTempDirectory("lama-bench");
+        String secret = Long.toHexString(System.nanoTime());
+        try (EmbeddedKafka kafka = EmbeddedKafka.start(data.resolve("kafka"));
+                EmbeddedS3 s3 = EmbeddedS3.startInMemory(ACCESS_KEY, secret)) {
+            kafka.createTopics(
+                    Map.of("inpaint.jobs", 3, "inpaint.results", 3, "inpaint.events", 1));
+            s3.createBucket(BUCKET);
+            MinioClient minio =
+                    MinioClient.builder()
+                            .endpoint(s3.endpoint().toString())
+                            .credentials(ACCESS_KEY, secret)
+                            .build();
+            for (Sample s : samples) {
+                put(minio, "in/" + s.name(), s.image());
+                put(minio, "in/" + s.name() + ".mask.png", s.mask());
+            }
+            WorkerConfig config =
+                    base.withServers(
+                            kafka.bootstrapServers(), s3.endpoint(), ACCESS_KEY, Secret.of(secret));
+            Vertx vertx = Vertx.vertx();
+            WorkerVerticle worker = new WorkerVerticle(config);
+            try {
+                vertx.deployVerticle(worker)
+                        .toCompletionStage()
+                        .toCompletableFuture()
+                        .get(5, TimeUnit.MINUTES);
+                return runJobs(kafka.bootstrapServers(), worker, samples, options);
+            } finally {
+                vertx.close().toCompletionStage().toCompletableFuture().get(2, TimeUnit.MINUTES);
+                minio.close();
+            }
+        }
+    }
+
+    private E2eResult runJobs(
+            String bootstrap, WorkerVerticle worker, List<Sample> samples, JobOptions options) {
+        Properties common = new Properties();
+        common.put("bootstrap.servers", bootstrap);
+        try (KafkaProducer<String, byte[]> producer =
+                        new KafkaProducer<>(
+                                common, new StringSerializer(), new ByteArraySerializer());
+                KafkaConsumer<String, byte[]> results =
+                        new KafkaConsumer<>(
+                                common, new StringDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions =
+                    results.partitionsFor("inpaint.results").stream()
+                            .map(p -> new TopicPartition(p.topic(), p.partition()))
+                            .toList();
+            results.assign(partitions);
+            results.seekToEnd(partitions);
+            partitions.forEach(results::position);
+            long busyBefore = worker.inferenceBusyNanos();
+            long start = System.nanoTime();
+            for (int i = 0; i < jobs; i++) {
+                Sample s = samples.get(i % samples.size());
+                InpaintJob job =
+                        new InpaintJob(
+                                1,
+                                "bench-" + i,
+                                new ObjectRef(BUCKET, "in/" + s.name()),
+                                new ObjectRef(BUCKET, "in/" + s.name() + ".mask.png"),
+                                null,
+                                options,
+                                null,
+                                null);
+                producer.send(
+                        new ProducerRecord<>("inpaint.jobs", job.jobId(), JsonCodec.encode(job)));
+            }
+            producer.flush();
+            List<Timings> timings = new ArrayList<>();
+            int failed = 0;
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(60);
+            while (timings.size() + failed < jobs && System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, byte[]> record : results.poll(Duration.ofMillis(200))) {
+                    InpaintResult result = JsonCodec.decodeResult(record.value());
+                    if (result.status() == JobStatus.SUCCEEDED) {
+                        timings.add(result.timings());
+                    } else {
+                        failed++;
+                        spec.commandLine()
+                                .getErr()
+                                .println(result.jobId() + " failed: " + result.error());
+                    }
+                }
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            return new E2eResult(
+                    timings.size(),
+                    failed,
+                    seconds,
+                    worker.inferenceBusyNanos() - busyBefore,
+                    percentiles(timings));
+        }
+    }
+
+    private static void put(MinioClient minio, String key, byte[] bytes) throws Exception {
+        minio.putObject(
+                PutObjectArgs.builder().bucket(BUCKET).object(key).stream(
+                                new ByteArrayInputStream(bytes), bytes.length, -1)
+                        .build());
+    }
+
+    private static Map<String, Map<String, Long>> percentiles(List<Timings> timings) {
+        Map<String, java.util.function.ToLongFunction<Timings>> stages = new LinkedHashMap<>();
+        stages.put("queued", Timings::queued);
+        stages.put("download", Timings::download);
+        stages.put("decode", Timings::decode);
+        stages.put("inference", Timings::inference);
+        stages.put("encode", Timings::encode);
+        stages.put("upload", Timings::upload);
+        stages.put("total", Timings::total);
+        Map<String, Map<String, Long>> result = new LinkedHashMap<>();
+        stages.forEach(
+                (name, f) -> {
+                    long[] values = timings.stream().mapToLong(f).sorted().toArray();
+                    result.put(name, Map.of("p50", at(values, 0.50), "p95", at(values, 0.95)));
+                });
+        return result;
+    }
+
+    private static long at(long[] sorted, double quantile) {
+        if (sorted.length == 0) {
+            return 0;
+        }
+        return sorted[Math.min(sorted.length - 1, (int) Math.ceil(quantile * sorted.length) - 1)];
+    }
+
+    /**
+     * Seconds per picture, all stages on one thread, with this worker's crop tiles (merged,
+     * batched) and with IOPaint's policy (one box per contour, no merging, one run per box).
+     */
+    private Map<String, Object> compareCropPolicies(WorkerConfig config, List<Sample> samples) {
+        Map<String, Object> rows = new LinkedHashMap<>();
+        JobOptions crop = new JobOptions("crop", null, null, null, null, null, null);
+        try (InpaintModel loaded = load(config)) {
+            Inpainting work = new Inpainting(loaded, config);
+            WorkerConfig.Inference inference = config.inference();
+            TilePlanner.Settings planning =
+                    new TilePlanner.Settings(
+                            inference.maxPixels(),
+                            inference.cropMarginPx(),
+                            inference.cropMergeGapPx());
+            for (Sample s : samples) {
+                long runs0 = loaded.sessionRuns();
+                long t0 = System.nanoTime();
+                Inpainting.Decoded ours = work.decode(s.image(), s.mask(), crop);
+                work.encode(work.composite(ours, work.run(work.tensors(ours))), crop);
+                double oursSeconds = (System.nanoTime() - t0) / 1e9;
+                long oursRuns = loaded.sessionRuns() - runs0;
+
+                long runs1 = loaded.sessionRuns();
+                long t1 = System.nanoTime();
+                Inpainting.Decoded decoded = work.decode(s.image(), s.mask(), crop);
+                List<Tile> perContour =
+                        TilePlanner.perContour(decoded.mask(), loaded.info(), planning);
+                Inpainting.Decoded theirs =
+                        new Inpainting.Decoded(decoded.picture(), decoded.mask(), perContour);
+                List<float[]> outputs = new ArrayList<>();
+                for (InferenceInput input : work.tensors(theirs)) {
+                    outputs.add(loaded.run(input));
+                }
+                work.encode(work.composite(theirs, outputs), crop);
+                double theirSeconds = (System.nanoTime() - t1) / 1e9;
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("worker_s", round(oursSeconds));
+                row.put("worker_tiles", ours.tiles().size());
+                row.put("worker_runs", oursRuns);
+                row.put("iopaint_s", round(theirSeconds));
+                row.put("iopaint_tiles", perContour.size());
+                row.put("iopaint_runs", loaded.sessionRuns() - runs1);
+                rows.put(s.name(), row);
+            }
+        }
+        return rows;
+    }
+
+    private static long peakRssBytes() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("\\D+", "")) * 1024;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+        return -1;
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 1000) / 1000.0;
+    }
+}
