@@ -14,9 +14,11 @@ import org.lamaworker.protocol.LatencyEvent;
 import org.lamaworker.protocol.ProtocolException;
 import org.lamaworker.protocol.Timings;
 import org.lamaworker.worker.config.WorkerConfig;
+import org.lamaworker.worker.inference.CostModel;
 import org.lamaworker.worker.inference.InpaintModel;
 import org.lamaworker.worker.job.Failures;
 import org.lamaworker.worker.job.JobProcessor;
+import org.lamaworker.worker.job.MemoryBudget;
 import org.lamaworker.worker.kafka.JobConsumer;
 import org.lamaworker.worker.kafka.ResultPublisher;
 import org.lamaworker.worker.storage.ObjectStore;
@@ -41,6 +43,8 @@ public final class WorkerVerticle extends VerticleBase {
     private ResultPublisher publisher;
     private JobConsumer consumer;
     private JobProcessor processor;
+    private MemoryBudget budget;
+    private final CostModel costs = CostModel.uncalibrated();
 
     /** A worker for the given configuration. */
     public WorkerVerticle(WorkerConfig config) {
@@ -79,17 +83,41 @@ public final class WorkerVerticle extends VerticleBase {
                                                                 config.model().contract(),
                                                                 config.model().outputScale()))))
                 .compose(
+                        loaded ->
+                                inference.executeBlocking(
+                                        () -> {
+                                            // Ready only once every shape has run: no cold first
+                                            // job.
+                                            loaded.warmUp(config.inference().maxBatch());
+                                            return loaded;
+                                        }))
+                .compose(
                         loaded -> {
                             model = loaded;
                             processor = new JobProcessor(store, model, cpu, inference, config);
                             publisher =
                                     new ResultPublisher(vertx, config.kafka(), config.workerId());
+                            long deviceMemory = physicalMemoryBytes();
+                            budget = new MemoryBudget(config.memoryBudgetBytes(deviceMemory));
+                            long worstCase =
+                                    costs.worstCaseBytes(
+                                            config.image().maxPixels(),
+                                            model.info(),
+                                            config.inference().maxPixels(),
+                                            config.inference().maxBatch());
+                            LOG.info(
+                                    "Memory budget {} MiB of {} MiB; a job reserves up to {} MiB until its picture is decoded",
+                                    budget.budget() >> 20,
+                                    deviceMemory >> 20,
+                                    worstCase >> 20);
                             consumer =
                                     new JobConsumer(
                                             vertx,
                                             config.kafka(),
                                             config.workerId(),
                                             config.maxInFlight(),
+                                            budget,
+                                            () -> worstCase,
                                             this::handle);
                             return consumer.start();
                         })
@@ -104,7 +132,8 @@ public final class WorkerVerticle extends VerticleBase {
     }
 
     /** Runs one record to its acknowledged result. */
-    private Future<?> handle(KafkaConsumerRecord<String, byte[]> record) {
+    private Future<?> handle(
+            KafkaConsumerRecord<String, byte[]> record, MemoryBudget.Reservation reservation) {
         long queued = Math.max(0, System.currentTimeMillis() - record.timestamp());
         InpaintJob job;
         try {
@@ -127,7 +156,9 @@ public final class WorkerVerticle extends VerticleBase {
                             new Timings(queued, 0, 0, 0, 0, 0, 0));
             return publish(failed, record);
         }
-        return processor.process(job, queued, 1).compose(result -> publish(result, record));
+        return processor
+                .process(job, queued, 1, reservation)
+                .compose(result -> publish(result, record));
     }
 
     /**
@@ -195,6 +226,25 @@ public final class WorkerVerticle extends VerticleBase {
                             inference.close();
                             return Future.succeededFuture();
                         });
+    }
+
+    /** Physical memory of this machine: the device's memory when inference runs on the CPU. */
+    private static long physicalMemoryBytes() {
+        var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        if (os instanceof com.sun.management.OperatingSystemMXBean hotspot) {
+            return hotspot.getTotalMemorySize();
+        }
+        return Runtime.getRuntime().maxMemory();
+    }
+
+    /** The job consumer, once started. */
+    public JobConsumer jobConsumer() {
+        return consumer;
+    }
+
+    /** The memory budget, once started. */
+    public MemoryBudget budget() {
+        return budget;
     }
 
     /** The loaded model's id, once started. */

@@ -145,7 +145,8 @@ public final class ConfigLoader {
                         integer(v, "inference.maxBatch"),
                         strategy(v),
                         integer(v, "crop.marginPx"),
-                        integer(v, "crop.mergeGapPx")),
+                        integer(v, "crop.mergeGapPx"),
+                        memoryBudget(v)),
                 new WorkerConfig.Image(
                         longValue(v, "image.maxPixels"),
                         longValue(v, "image.maxBytes"),
@@ -189,6 +190,30 @@ public final class ConfigLoader {
         } catch (IllegalArgumentException e) {
             throw new ConfigException(
                     "strategy.default must be auto, crop, resize or original, got '" + value + "'");
+        }
+    }
+
+    /** Bytes, or a percentage as a negative number. */
+    private static long memoryBudget(Map<String, String> values) {
+        String value = required(values, "inference.memoryBudget");
+        try {
+            if (value.endsWith("%")) {
+                long percent = Long.parseLong(value.substring(0, value.length() - 1).trim());
+                if (percent < 1 || percent > 100) {
+                    throw new NumberFormatException();
+                }
+                return -percent;
+            }
+            long bytes = Long.parseLong(value.replace("_", ""));
+            if (bytes <= 0) {
+                throw new NumberFormatException();
+            }
+            return bytes;
+        } catch (NumberFormatException e) {
+            throw new ConfigException(
+                    "inference.memoryBudget must be bytes (e.g. 8589934592) or a percentage of the device's memory (e.g. 80%), got '"
+                            + value
+                            + "'");
         }
     }
 

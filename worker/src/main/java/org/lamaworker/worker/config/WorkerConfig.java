@@ -160,6 +160,8 @@ public record WorkerConfig(
      * @param defaultStrategy the resolution strategy of jobs that name none
      * @param cropMarginPx context added around each part of the mask by {@code crop}
      * @param cropMergeGapPx {@code crop} regions closer than this are merged
+     * @param memoryBudget bytes the jobs in flight may take together, or a negative percentage (-80
+     *     for 80%) of the device's memory, resolved when the worker starts
      */
     public record Inference(
             int threads,
@@ -167,7 +169,8 @@ public record WorkerConfig(
             int maxBatch,
             Strategy defaultStrategy,
             int cropMarginPx,
-            int cropMergeGapPx) {
+            int cropMergeGapPx,
+            long memoryBudget) {
         /** Validates ranges. */
         public Inference {
             if (threads < 0) {
@@ -179,10 +182,24 @@ public record WorkerConfig(
             if (maxBatch < 1) {
                 throw new ConfigException("inference.maxBatch must be >= 1, got " + maxBatch);
             }
+            if (memoryBudget == 0 || memoryBudget < -100) {
+                throw new ConfigException(
+                        "inference.memoryBudget must be bytes > 0 or a percentage 1%-100%");
+            }
             if (cropMarginPx < 0 || cropMergeGapPx < 0) {
                 throw new ConfigException("crop.marginPx and crop.mergeGapPx must be >= 0");
             }
         }
+    }
+
+    /**
+     * The memory budget in bytes.
+     *
+     * @param deviceMemoryBytes the device's memory, for a percentage budget
+     */
+    public long memoryBudgetBytes(long deviceMemoryBytes) {
+        long budget = inference.memoryBudget();
+        return budget > 0 ? budget : deviceMemoryBytes * -budget / 100;
     }
 
     /**

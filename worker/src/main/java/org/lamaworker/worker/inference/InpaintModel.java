@@ -344,6 +344,31 @@ public final class InpaintModel implements AutoCloseable {
         return outputs;
     }
 
+    /**
+     * Runs every input shape the worker will use once, so that the first jobs do not pay for ONNX
+     * Runtime's first-run work: for a fixed-size model, each batch size from 1 to {@code maxBatch}
+     * (1 without a batch axis); for a dynamic one, a 512x512 input.
+     *
+     * @return the number of shapes run
+     */
+    public int warmUp(int maxBatch) {
+        ModelShape shape = info.shape();
+        int w = shape.dynamic() ? 512 : shape.fixedWidth();
+        int h = shape.dynamic() ? 512 : shape.fixedHeight();
+        int batches = info.batchAxis() && !shape.dynamic() ? maxBatch : 1;
+        for (int b = 1; b <= batches; b++) {
+            List<InferenceInput> inputs = new ArrayList<>(b);
+            for (int i = 0; i < b; i++) {
+                float[] mask = new float[w * h];
+                mask[(h / 2) * w + w / 2] = 1f;
+                inputs.add(new InferenceInput(new float[3 * w * h], mask, w, h, w, h));
+            }
+            run(inputs);
+        }
+        LOG.info("Model {}: warmed up {} shape(s)", id, batches);
+        return batches;
+    }
+
     /** How many times ONNX Runtime ran this model, probe included: a batch counts once. */
     public long sessionRuns() {
         return sessionRuns.get();

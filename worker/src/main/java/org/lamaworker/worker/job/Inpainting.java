@@ -12,6 +12,7 @@ import org.lamaworker.worker.image.Mask;
 import org.lamaworker.worker.image.MaskOps;
 import org.lamaworker.worker.image.MaskScaler;
 import org.lamaworker.worker.image.Picture;
+import org.lamaworker.worker.inference.CostModel;
 import org.lamaworker.worker.inference.InferenceInput;
 import org.lamaworker.worker.inference.InpaintModel;
 import org.lamaworker.worker.inference.Inpainter;
@@ -28,6 +29,7 @@ import org.lamaworker.worker.inference.TilePlanner;
 public final class Inpainting {
     private final InpaintModel model;
     private final WorkerConfig config;
+    private final CostModel costs = CostModel.uncalibrated();
 
     /** Work for the given model and configuration. */
     public Inpainting(InpaintModel model, WorkerConfig config) {
@@ -108,6 +110,14 @@ public final class Inpainting {
                                 inference.cropMarginPx(),
                                 inference.cropMergeGapPx()));
         return new Decoded(picture, mask, tiles);
+    }
+
+    /** The memory a decoded job needs until it ends, by the cost model. */
+    public long costBytes(Decoded decoded) {
+        return costs.jobBytes(
+                decoded.picture().pixels(),
+                decoded.tiles(),
+                model.info().batchAxis() ? config.inference().maxBatch() : 1);
     }
 
     /** Cuts and scales the model inputs. */

@@ -74,8 +74,11 @@ public final class JobProcessor {
      *
      * @param queuedMillis how long the job waited before work started
      * @param attempt the attempt number reported on the result
+     * @param reservation the job's share of the memory budget, shrunk to its real cost once the
+     *     picture is decoded and its tiles planned
      */
-    public Future<InpaintResult> process(InpaintJob job, long queuedMillis, int attempt) {
+    public Future<InpaintResult> process(
+            InpaintJob job, long queuedMillis, int attempt, MemoryBudget.Reservation reservation) {
         Clock clock = new Clock();
         ObjectRef output = job.outputOrDefault();
         JobOptions options = job.options();
@@ -90,6 +93,7 @@ public final class JobProcessor {
                 .compose(
                         decoded -> {
                             clock.decode = clock.lap();
+                            reservation.shrinkTo(work.costBytes(decoded));
                             return checkDeadline(job).compose(v -> infer(decoded));
                         })
                 .compose(

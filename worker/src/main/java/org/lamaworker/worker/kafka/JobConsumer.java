@@ -13,19 +13,22 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Queue;
 import java.util.Set;
-import java.util.function.Function;
+import java.util.function.BiFunction;
+import java.util.function.LongSupplier;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.lamaworker.worker.config.WorkerConfig;
+import org.lamaworker.worker.job.MemoryBudget;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads job records and hands each to a job handler, at most {@code maxInFlight} at a time. When
- * that many are in flight the consumer pauses its partitions ({@code pause(Set)}; polling, and so
- * group membership, goes on) and resumes them as jobs finish. Offsets are committed only up to the
- * first record whose handler has not completed, i.e. whose result the broker has not yet
- * acknowledged. All state is confined to the context the consumer was created on.
+ * Reads job records and hands each to a job handler while the jobs in flight fit the memory budget
+ * (each admitted job reserves its worst-case cost, later shrunk to its real cost) and number at
+ * most {@code maxInFlight}. Otherwise the consumer pauses its partitions ({@code pause(Set)};
+ * polling, and so group membership, goes on) and resumes them as jobs finish. Offsets are committed
+ * only up to the first record whose handler has not completed, i.e. whose result the broker has not
+ * yet acknowledged. All state is confined to the context the consumer was created on.
  */
 public final class JobConsumer {
     private static final Logger LOG = LoggerFactory.getLogger(JobConsumer.class);
@@ -33,26 +36,38 @@ public final class JobConsumer {
     private final KafkaConsumer<String, byte[]> consumer;
     private final String topic;
     private final int maxInFlight;
-    private final Function<KafkaConsumerRecord<String, byte[]>, Future<?>> handler;
+    private final BiFunction<
+                    KafkaConsumerRecord<String, byte[]>, MemoryBudget.Reservation, Future<?>>
+            handler;
+    private final MemoryBudget budget;
+    private final LongSupplier worstCaseBytes;
     private final Map<TopicPartition, OffsetTracker> trackers = new HashMap<>();
     private final Set<TopicPartition> assigned = new HashSet<>();
     private final Queue<KafkaConsumerRecord<String, byte[]>> waiting = new ArrayDeque<>();
     private int inFlight;
     private boolean paused;
+    private long pauses;
+    private long assignments;
     private boolean stopping;
     private Promise<Void> drained;
 
     /**
      * Creates the consumer.
      *
-     * @param handler runs a job; its future completes once the job's result is acknowledged
+     * @param budget the memory jobs in flight may reserve together
+     * @param worstCaseBytes what a job reserves before it is admitted
+     * @param handler runs a job; its future completes once the job's result is acknowledged; it may
+     *     shrink the job's reservation once the job's real cost is known
      */
     public JobConsumer(
             Vertx vertx,
             WorkerConfig.Kafka kafka,
             String clientId,
             int maxInFlight,
-            Function<KafkaConsumerRecord<String, byte[]>, Future<?>> handler) {
+            MemoryBudget budget,
+            LongSupplier worstCaseBytes,
+            BiFunction<KafkaConsumerRecord<String, byte[]>, MemoryBudget.Reservation, Future<?>>
+                    handler) {
         Map<String, String> config = new HashMap<>(kafka.clientProperties());
         config.put("bootstrap.servers", kafka.bootstrapServers());
         config.put("group.id", kafka.groupId());
@@ -66,6 +81,8 @@ public final class JobConsumer {
         this.consumer = KafkaConsumer.create(vertx, config);
         this.topic = kafka.jobsTopic();
         this.maxInFlight = maxInFlight;
+        this.budget = budget;
+        this.worstCaseBytes = worstCaseBytes;
         this.handler = handler;
     }
 
@@ -89,6 +106,7 @@ public final class JobConsumer {
     }
 
     private void onAssigned(Set<TopicPartition> partitions) {
+        assignments++;
         assigned.addAll(partitions);
         LOG.info("Assigned {}", partitions);
         if (paused || stopping) {
@@ -106,31 +124,34 @@ public final class JobConsumer {
     }
 
     private void onRecord(KafkaConsumerRecord<String, byte[]> record) {
-        if (stopping || inFlight >= maxInFlight) {
-            waiting.add(record);
-            pauseAll();
-            return;
-        }
-        startJob(record);
+        waiting.add(record);
+        next();
     }
 
-    private void startJob(KafkaConsumerRecord<String, byte[]> record) {
+    /** Admits a job if it fits: fewer than maxInFlight and its worst case within the budget. */
+    private MemoryBudget.Reservation admit() {
+        if (stopping || inFlight >= maxInFlight) {
+            return null;
+        }
+        return budget.tryReserve(worstCaseBytes.getAsLong());
+    }
+
+    private void startJob(
+            KafkaConsumerRecord<String, byte[]> record, MemoryBudget.Reservation reservation) {
         TopicPartition partition = new TopicPartition(record.topic(), record.partition());
         OffsetTracker tracker = trackers.computeIfAbsent(partition, p -> new OffsetTracker());
         tracker.started(record.offset());
         inFlight++;
-        if (inFlight >= maxInFlight) {
-            pauseAll();
-        }
         Future<?> done;
         try {
-            done = handler.apply(record);
+            done = handler.apply(record, reservation);
         } catch (RuntimeException e) {
             done = Future.failedFuture(e);
         }
         done.onComplete(
                 ar -> {
                     inFlight--;
+                    reservation.release();
                     if (ar.succeeded()) {
                         finished(partition, tracker, record.offset());
                     } else {
@@ -164,11 +185,18 @@ public final class JobConsumer {
         }
     }
 
+    /** Starts waiting jobs while they fit; pauses when some must wait, resumes when none do. */
     private void next() {
-        while (!stopping && inFlight < maxInFlight && !waiting.isEmpty()) {
-            startJob(waiting.poll());
+        while (!waiting.isEmpty()) {
+            MemoryBudget.Reservation reservation = admit();
+            if (reservation == null) {
+                break;
+            }
+            startJob(waiting.poll(), reservation);
         }
-        if (!stopping && paused && inFlight < maxInFlight && waiting.isEmpty()) {
+        if (!waiting.isEmpty() || stopping) {
+            pauseAll();
+        } else if (paused) {
             paused = false;
             consumer.resume(Set.copyOf(assigned));
         }
@@ -177,9 +205,25 @@ public final class JobConsumer {
         }
     }
 
+    /** How many times the partitions were paused for lack of room. */
+    public long pauses() {
+        return pauses;
+    }
+
+    /** How many times partitions were assigned; more than once means a rebalance happened. */
+    public long assignments() {
+        return assignments;
+    }
+
+    /** Whether the partitions are paused now. */
+    public boolean paused() {
+        return paused;
+    }
+
     private void pauseAll() {
         if (!paused) {
             paused = true;
+            pauses++;
             consumer.pause(Set.copyOf(assigned));
         }
     }

@@ -63,6 +63,25 @@ class InpaintModelTest {
     }
 
     @Test
+    void warmUpRunsEveryBatchSizeOfAFixedModelOnce() {
+        try (InpaintModel fixed =
+                        InpaintModel.fromBytes(
+                                ReferenceFillModel.build(64),
+                                "fixed64",
+                                InpaintModel.Options.detect(null, 1));
+                InpaintModel dynamic =
+                        InpaintModel.fromBytes(
+                                ReferenceFillModel.build(),
+                                "dynamic",
+                                InpaintModel.Options.detect(null, 1))) {
+            long before = fixed.sessionRuns();
+            assertThat(fixed.warmUp(3)).isEqualTo(3);
+            assertThat(fixed.sessionRuns() - before).isEqualTo(3);
+            assertThat(dynamic.warmUp(3)).isEqualTo(1);
+        }
+    }
+
+    @Test
     void dynamicModelFileIsPaddedToMultiplesOfEight() throws IOException {
         Path file = dir.resolve("dynamic.onnx");
         Files.write(file, ReferenceFillModel.build());
