@@ -92,6 +92,9 @@ public final class JobConsumer {
         consumer.partitionsRevokedHandler(this::onRevoked);
         consumer.exceptionHandler(e -> LOG.warn("Kafka consumer error: {}", e.toString()));
         consumer.handler(this::onRecord);
+        // Pause, resume and commit wait for the poll in progress: keep it short so backpressure
+        // and commits react within a tenth of a second, not the client's default second.
+        consumer.pollTimeout(java.time.Duration.ofMillis(100));
         return consumer.subscribe(topic);
     }
 
