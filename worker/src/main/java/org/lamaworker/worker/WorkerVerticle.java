@@ -75,13 +75,7 @@ public final class WorkerVerticle extends VerticleBase {
                 .compose(
                         v ->
                                 inference.executeBlocking(
-                                        () ->
-                                                InpaintModel.load(
-                                                        new InpaintModel.Options(
-                                                                config.model().path(),
-                                                                config.inference().threads(),
-                                                                config.model().contract(),
-                                                                config.model().outputScale()))))
+                                        () -> InpaintModel.load(InpaintModel.Options.of(config))))
                 .compose(
                         loaded ->
                                 inference.executeBlocking(

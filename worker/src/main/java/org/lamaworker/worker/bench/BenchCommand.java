@@ -276,12 +276,7 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private static InpaintModel load(WorkerConfig config) {
-        return InpaintModel.load(
-                new InpaintModel.Options(
-                        config.model().path(),
-                        config.inference().threads(),
-                        config.model().contract(),
-                        config.model().outputScale()));
+        return InpaintModel.load(InpaintModel.Options.of(config));
     }
 
     private record E2eResult(

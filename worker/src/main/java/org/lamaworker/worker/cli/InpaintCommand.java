@@ -79,13 +79,7 @@ public final class InpaintCommand implements Callable<Integer> {
         }
         byte[] imageBytes = Files.readAllBytes(image);
         byte[] maskBytes = Files.readAllBytes(mask);
-        try (InpaintModel loaded =
-                InpaintModel.load(
-                        new InpaintModel.Options(
-                                config.model().path(),
-                                config.inference().threads(),
-                                config.model().contract(),
-                                config.model().outputScale()))) {
+        try (InpaintModel loaded = InpaintModel.load(InpaintModel.Options.of(config))) {
             long start = System.nanoTime();
             Inpainting.Encoded result =
                     new Inpainting(loaded, config).inpaint(imageBytes, maskBytes, options);

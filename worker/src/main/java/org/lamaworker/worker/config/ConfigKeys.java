@@ -34,6 +34,7 @@ public final class ConfigKeys {
         d.put("inference.maxPixels", "4194304");
         d.put("inference.maxBatch", "4");
         d.put("inference.memoryBudget", "80%");
+        d.put("inference.allowSpinning", "true");
         d.put("strategy.default", "auto");
         d.put("crop.marginPx", "128");
         d.put("crop.mergeGapPx", "32");

@@ -146,7 +146,8 @@ public final class ConfigLoader {
                         strategy(v),
                         integer(v, "crop.marginPx"),
                         integer(v, "crop.mergeGapPx"),
-                        memoryBudget(v)),
+                        memoryBudget(v),
+                        bool(v, "inference.allowSpinning")),
                 new WorkerConfig.Image(
                         longValue(v, "image.maxPixels"),
                         longValue(v, "image.maxBytes"),

@@ -170,7 +170,8 @@ public record WorkerConfig(
             Strategy defaultStrategy,
             int cropMarginPx,
             int cropMergeGapPx,
-            long memoryBudget) {
+            long memoryBudget,
+            boolean allowSpinning) {
         /** Validates ranges. */
         public Inference {
             if (threads < 0) {

@@ -45,11 +45,27 @@ public final class InpaintModel implements AutoCloseable {
      * @param threads intra-op threads; 0 means one per available processor
      * @param contract the contract to assume, or {@code null} to detect it
      * @param outputScale the output's full-intensity value (1 or 255), or {@code null} to probe it
+     * @param allowSpinning whether idle intra-op threads spin (ONNX Runtime's default)
      */
-    public record Options(Path path, int threads, ModelContract contract, Float outputScale) {
-        /** Detect everything. */
+    public record Options(
+            Path path,
+            int threads,
+            ModelContract contract,
+            Float outputScale,
+            boolean allowSpinning) {
+        /** Detect everything; ONNX Runtime's default thread spinning. */
         public static Options detect(Path path, int threads) {
-            return new Options(path, threads, null, null);
+            return new Options(path, threads, null, null, true);
+        }
+
+        /** The options the worker's configuration asks for. */
+        public static Options of(org.lamaworker.worker.config.WorkerConfig config) {
+            return new Options(
+                    config.model().path(),
+                    config.inference().threads(),
+                    config.model().contract(),
+                    config.model().outputScale(),
+                    config.inference().allowSpinning());
         }
     }
 
@@ -138,6 +154,11 @@ public final class InpaintModel implements AutoCloseable {
             // the run in progress.
             sessionOptions.setCPUArenaAllocator(false);
             sessionOptions.setMemoryPatternOptimization(false);
+            if (!options.allowSpinning()) {
+                // Idle intra-op threads then sleep instead of spinning, leaving the cores to
+                // decoding, encoding and I/O, at some cost to the model's own speed.
+                sessionOptions.addConfigEntry("session.intra_op.allow_spinning", "0");
+            }
             OrtSession session = source.open(environment, sessionOptions);
             try {
                 return new InpaintModel(environment, session, id, options);

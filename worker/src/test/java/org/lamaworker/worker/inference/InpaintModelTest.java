@@ -140,13 +140,14 @@ class InpaintModelTest {
         Path file = dir.resolve("dynamic.onnx");
         Files.write(file, ReferenceFillModel.build());
         try (InpaintModel model =
-                InpaintModel.load(new InpaintModel.Options(file, 1, ModelContract.B, 1f))) {
+                InpaintModel.load(new InpaintModel.Options(file, 1, ModelContract.B, 1f, true))) {
             assertThat(model.info().outputScale()).isEqualTo(1f);
         }
         assertThatThrownBy(
                         () ->
                                 InpaintModel.load(
-                                        new InpaintModel.Options(file, 1, ModelContract.C, null)))
+                                        new InpaintModel.Options(
+                                                file, 1, ModelContract.C, null, true)))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("cannot be contract c");
     }
