@@ -34,6 +34,26 @@ class CliIT {
             Pattern.compile(
                     "kafka=(\\S+) s3=(\\S+) bucket=(\\S+) access-key=(\\S+) secret-key=(\\S+)");
 
+    /** {@code submit} with the connection settings {@code run} announced, then {@code more}. */
+    private static String[] submit(Matcher servers, String... more) {
+        List<String> args =
+                new ArrayList<>(
+                        List.of(
+                                "submit",
+                                "--kafka",
+                                servers.group(1),
+                                "--s3",
+                                servers.group(2),
+                                "--bucket",
+                                servers.group(3),
+                                "--access-key",
+                                servers.group(4),
+                                "--secret-key",
+                                servers.group(5)));
+        args.addAll(List.of(more));
+        return args.toArray(String[]::new);
+    }
+
     @Test
     void submitDirAgainstTheEmbeddedDefault(@TempDir Path dir) throws Exception {
         Path jar = Path.of("target", "lama-worker.jar").toAbsolutePath();
@@ -88,23 +108,14 @@ class CliIT {
             cli.setErr(new PrintWriter(stderr, true));
             int exit =
                     cli.execute(
-                            "submit",
-                            "--kafka",
-                            servers.group(1),
-                            "--s3",
-                            servers.group(2),
-                            "--bucket",
-                            servers.group(3),
-                            "--access-key",
-                            servers.group(4),
-                            "--secret-key",
-                            servers.group(5),
-                            "--dir",
-                            in.toString(),
-                            "--out-dir",
-                            out.toString(),
-                            "--timeout",
-                            "400s");
+                            submit(
+                                    servers,
+                                    "--dir",
+                                    in.toString(),
+                                    "--out-dir",
+                                    out.toString(),
+                                    "--timeout",
+                                    "400s"));
             assertThat(exit)
                     .as(
                             "submit exit code; stderr: "
@@ -134,25 +145,16 @@ class CliIT {
             failing.setErr(new PrintWriter(new StringWriter(), true));
             int failedExit =
                     failing.execute(
-                            "submit",
-                            "--kafka",
-                            servers.group(1),
-                            "--s3",
-                            servers.group(2),
-                            "--bucket",
-                            servers.group(3),
-                            "--access-key",
-                            servers.group(4),
-                            "--secret-key",
-                            servers.group(5),
-                            "--image",
-                            text.toString(),
-                            "--mask",
-                            in.resolve("coffee.mask.png").toString(),
-                            "--out",
-                            dir.resolve("notes.out.png").toString(),
-                            "--job-id",
-                            "cli-failing-job");
+                            submit(
+                                    servers,
+                                    "--image",
+                                    text.toString(),
+                                    "--mask",
+                                    in.resolve("coffee.mask.png").toString(),
+                                    "--out",
+                                    dir.resolve("notes.out.png").toString(),
+                                    "--job-id",
+                                    "cli-failing-job"));
             assertThat(failedExit).isEqualTo(1);
             InpaintResult failed =
                     JsonCodec.decodeResult(

@@ -3,9 +3,7 @@ package org.lamaworker.worker.cli;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import org.lamaworker.protocol.JobOptions;
 import org.lamaworker.protocol.ProtocolException;
@@ -68,11 +66,7 @@ public final class InpaintCommand implements Callable<Integer> {
         }
         WorkerConfig config;
         try {
-            Map<String, String> overrides = new HashMap<>();
-            if (model != null) {
-                overrides.put("model.path", model.toString());
-            }
-            config = ConfigLoader.load(configFile, overrides);
+            config = ConfigLoader.loadWithModel(configFile, model);
         } catch (ConfigException e) {
             spec.commandLine().getErr().println("Configuration error: " + e.getMessage());
             return 2;

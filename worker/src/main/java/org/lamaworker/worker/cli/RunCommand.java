@@ -2,8 +2,6 @@ package org.lamaworker.worker.cli;
 
 import io.vertx.core.Vertx;
 import java.nio.file.Path;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -55,11 +53,7 @@ public final class RunCommand implements Callable<Integer> {
     public Integer call() {
         WorkerConfig config;
         try {
-            Map<String, String> overrides = new HashMap<>();
-            if (model != null) {
-                overrides.put("model.path", model.toString());
-            }
-            config = ConfigLoader.load(configFile, overrides);
+            config = ConfigLoader.loadWithModel(configFile, model);
         } catch (ConfigException e) {
             System.err.println("Configuration error: " + e.getMessage());
             return 2;

@@ -30,6 +30,11 @@ public final class ConfigKeys {
         d.put("model.path", "");
         d.put("model.contract", "auto");
         d.put("model.outputScale", "auto");
+        d.put("inference.device", "cpu");
+        d.put("inference.allowCpuFallback", "false");
+        d.put("inference.cuda.memoryLimitBytes", "0");
+        d.put("inference.cuda.arenaStrategy", "nextPowerOfTwo");
+        d.put("inference.cuda.cudnnConvAlgoSearch", "exhaustive");
         d.put("inference.threads", "0");
         d.put("inference.maxPixels", "4194304");
         d.put("inference.maxBatch", "4");

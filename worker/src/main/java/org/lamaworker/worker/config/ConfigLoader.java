@@ -14,6 +14,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
+import org.lamaworker.worker.inference.ExecutionProviders;
 import org.lamaworker.worker.inference.ModelContract;
 import org.lamaworker.worker.inference.Strategy;
 
@@ -30,6 +31,16 @@ public final class ConfigLoader {
     /** Loads from the process environment. */
     public static WorkerConfig load(Path propertiesFile, Map<String, String> overrides) {
         return load(propertiesFile, System.getenv(), overrides);
+    }
+
+    /**
+     * Loads from the process environment and an optional file, with {@code --model} laid over.
+     *
+     * @param model a model file named on the command line, or {@code null}
+     */
+    public static WorkerConfig loadWithModel(Path propertiesFile, Path model) {
+        return load(
+                propertiesFile, model == null ? Map.of() : Map.of("model.path", model.toString()));
     }
 
     /**
@@ -147,7 +158,8 @@ public final class ConfigLoader {
                         integer(v, "crop.marginPx"),
                         integer(v, "crop.mergeGapPx"),
                         memoryBudget(v),
-                        bool(v, "inference.allowSpinning")),
+                        bool(v, "inference.allowSpinning"),
+                        device(v)),
                 new WorkerConfig.Image(
                         longValue(v, "image.maxPixels"),
                         longValue(v, "image.maxBytes"),
@@ -192,6 +204,40 @@ public final class ConfigLoader {
             throw new ConfigException(
                     "strategy.default must be auto, crop, resize or original, got '" + value + "'");
         }
+    }
+
+    private static ExecutionProviders.Device device(Map<String, String> values) {
+        Map<String, String> cuda = new TreeMap<>();
+        long limit = longValue(values, "inference.cuda.memoryLimitBytes");
+        if (limit < 0) {
+            throw new ConfigException("inference.cuda.memoryLimitBytes must be >= 0 (0: no limit)");
+        }
+        if (limit > 0) {
+            cuda.put("gpu_mem_limit", String.valueOf(limit));
+        }
+        cuda.put(
+                "arena_extend_strategy",
+                switch (required(values, "inference.cuda.arenaStrategy")) {
+                    case "nextPowerOfTwo" -> "kNextPowerOfTwo";
+                    case "sameAsRequested" -> "kSameAsRequested";
+                    default ->
+                            throw new ConfigException(
+                                    "inference.cuda.arenaStrategy must be nextPowerOfTwo or sameAsRequested");
+                });
+        cuda.put(
+                "cudnn_conv_algo_search",
+                switch (required(values, "inference.cuda.cudnnConvAlgoSearch")) {
+                    case "exhaustive" -> "EXHAUSTIVE";
+                    case "heuristic" -> "HEURISTIC";
+                    case "default" -> "DEFAULT";
+                    default ->
+                            throw new ConfigException(
+                                    "inference.cuda.cudnnConvAlgoSearch must be exhaustive, heuristic or default");
+                });
+        return new ExecutionProviders.Device(
+                required(values, "inference.device"),
+                bool(values, "inference.allowCpuFallback"),
+                cuda);
     }
 
     /** Bytes, or a percentage as a negative number. */

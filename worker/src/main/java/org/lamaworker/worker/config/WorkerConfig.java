@@ -4,6 +4,7 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Objects;
+import org.lamaworker.worker.inference.ExecutionProviders;
 import org.lamaworker.worker.inference.ModelContract;
 import org.lamaworker.worker.inference.Strategy;
 
@@ -171,7 +172,8 @@ public record WorkerConfig(
             int cropMarginPx,
             int cropMergeGapPx,
             long memoryBudget,
-            boolean allowSpinning) {
+            boolean allowSpinning,
+            ExecutionProviders.Device device) {
         /** Validates ranges. */
         public Inference {
             if (threads < 0) {

@@ -46,16 +46,18 @@ public final class InpaintModel implements AutoCloseable {
      * @param contract the contract to assume, or {@code null} to detect it
      * @param outputScale the output's full-intensity value (1 or 255), or {@code null} to probe it
      * @param allowSpinning whether idle intra-op threads spin (ONNX Runtime's default)
+     * @param device where the model runs
      */
     public record Options(
             Path path,
             int threads,
             ModelContract contract,
             Float outputScale,
-            boolean allowSpinning) {
-        /** Detect everything; ONNX Runtime's default thread spinning. */
+            boolean allowSpinning,
+            ExecutionProviders.Device device) {
+        /** Detect everything; ONNX Runtime's default thread spinning; the CPU. */
         public static Options detect(Path path, int threads) {
-            return new Options(path, threads, null, null, true);
+            return new Options(path, threads, null, null, true, ExecutionProviders.Device.CPU);
         }
 
         /** The options the worker's configuration asks for. */
@@ -65,7 +67,8 @@ public final class InpaintModel implements AutoCloseable {
                     config.inference().threads(),
                     config.model().contract(),
                     config.model().outputScale(),
-                    config.inference().allowSpinning());
+                    config.inference().allowSpinning(),
+                    config.inference().device());
         }
     }
 
@@ -120,7 +123,8 @@ public final class InpaintModel implements AutoCloseable {
                 id,
                 options,
                 (environment, sessionOptions) ->
-                        environment.createSession(path.toString(), sessionOptions));
+                        environment.createSession(path.toString(), sessionOptions),
+                () -> ModelInspector.operatorCounts(path));
     }
 
     /** Creates a session from a serialized model. */
@@ -129,7 +133,8 @@ public final class InpaintModel implements AutoCloseable {
         return create(
                 id,
                 options,
-                (environment, sessionOptions) -> environment.createSession(bytes, sessionOptions));
+                (environment, sessionOptions) -> environment.createSession(bytes, sessionOptions),
+                () -> ModelInspector.operatorCounts(bytes));
     }
 
     /** Opens a session the way the caller's source allows. */
@@ -139,7 +144,14 @@ public final class InpaintModel implements AutoCloseable {
                 throws OrtException;
     }
 
-    private static InpaintModel create(String id, Options options, SessionSource source) {
+    /** The operator counts of the model being loaded, read only when a GPU asks for them. */
+    @FunctionalInterface
+    private interface Operators {
+        Map<String, Integer> counts() throws IOException;
+    }
+
+    private static InpaintModel create(
+            String id, Options options, SessionSource source, Operators operators) {
         OrtEnvironment environment = OrtEnvironment.getEnvironment();
         try (OrtSession.SessionOptions sessionOptions = new OrtSession.SessionOptions()) {
             int threads =
@@ -159,7 +171,17 @@ public final class InpaintModel implements AutoCloseable {
                 // decoding, encoding and I/O, at some cost to the model's own speed.
                 sessionOptions.addConfigEntry("session.intra_op.allow_spinning", "0");
             }
+            String placed = ExecutionProviders.apply(options.device(), sessionOptions);
             OrtSession session = source.open(environment, sessionOptions);
+            LOG.info("Model {} runs on {}", id, placed);
+            if (!placed.equals("cpu")) {
+                try {
+                    ExecutionProviders.gpuWarnings(operators.counts())
+                            .forEach(w -> LOG.warn("Model {}: {}", id, w));
+                } catch (IOException e) {
+                    LOG.warn("Model {}: cannot list its operators: {}", id, e.getMessage());
+                }
+            }
             try {
                 return new InpaintModel(environment, session, id, options);
             } catch (RuntimeException | OrtException e) {

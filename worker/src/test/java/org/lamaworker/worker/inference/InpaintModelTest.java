@@ -140,14 +140,26 @@ class InpaintModelTest {
         Path file = dir.resolve("dynamic.onnx");
         Files.write(file, ReferenceFillModel.build());
         try (InpaintModel model =
-                InpaintModel.load(new InpaintModel.Options(file, 1, ModelContract.B, 1f, true))) {
+                InpaintModel.load(
+                        new InpaintModel.Options(
+                                file,
+                                1,
+                                ModelContract.B,
+                                1f,
+                                true,
+                                ExecutionProviders.Device.CPU))) {
             assertThat(model.info().outputScale()).isEqualTo(1f);
         }
         assertThatThrownBy(
                         () ->
                                 InpaintModel.load(
                                         new InpaintModel.Options(
-                                                file, 1, ModelContract.C, null, true)))
+                                                file,
+                                                1,
+                                                ModelContract.C,
+                                                null,
+                                                true,
+                                                ExecutionProviders.Device.CPU)))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("cannot be contract c");
     }
