@@ -14,6 +14,7 @@ import org.lamaworker.protocol.LatencyEvent;
 import org.lamaworker.protocol.ProtocolException;
 import org.lamaworker.protocol.Timings;
 import org.lamaworker.worker.config.WorkerConfig;
+import org.lamaworker.worker.inference.Calibration;
 import org.lamaworker.worker.inference.CostModel;
 import org.lamaworker.worker.inference.InpaintModel;
 import org.lamaworker.worker.job.Failures;
@@ -44,7 +45,7 @@ public final class WorkerVerticle extends VerticleBase {
     private JobConsumer consumer;
     private JobProcessor processor;
     private MemoryBudget budget;
-    private final CostModel costs = CostModel.uncalibrated();
+    private CostModel costs;
 
     /** A worker for the given configuration. */
     public WorkerVerticle(WorkerConfig config) {
@@ -88,7 +89,9 @@ public final class WorkerVerticle extends VerticleBase {
                 .compose(
                         loaded -> {
                             model = loaded;
-                            processor = new JobProcessor(store, model, cpu, inference, config);
+                            costs = Calibration.costModelFor(config.model().path(), model.id());
+                            processor =
+                                    new JobProcessor(store, model, cpu, inference, config, costs);
                             publisher =
                                     new ResultPublisher(vertx, config.kafka(), config.workerId());
                             long deviceMemory = physicalMemoryBytes();

@@ -1,8 +1,14 @@
 package org.lamaworker.worker.cli;
 
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.lamaworker.worker.config.ConfigLoader;
+import org.lamaworker.worker.config.WorkerConfig;
+import org.lamaworker.worker.inference.Calibration;
+import org.lamaworker.worker.inference.InpaintModel;
 import org.lamaworker.worker.inference.ModelContract;
 import org.lamaworker.worker.inference.generate.ModelGenerator;
 import picocli.CommandLine;
@@ -14,14 +20,14 @@ import picocli.CommandLine.Option;
         name = "model",
         mixinStandardHelpOptions = true,
         description = "Model tools.",
-        subcommands = {ModelCommand.Generate.class})
+        subcommands = {ModelCommand.Generate.class, ModelCommand.Calibrate.class})
 public final class ModelCommand implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
     @Override
     public void run() {
         throw new CommandLine.ParameterException(
-                spec.commandLine(), "name a model command: generate");
+                spec.commandLine(), "name a model command: generate or calibrate");
     }
 
     /**
@@ -76,6 +82,58 @@ public final class ModelCommand implements Runnable {
                     .getOut()
                     .printf("%s: %s, contract %s, %d bytes%n", out, arch, contract, model.length);
             return 0;
+        }
+    }
+
+    /**
+     * {@code model calibrate}: measures a model's peak memory per run size and writes it beside the
+     * model, where the worker reads it to size its admission.
+     */
+    @Command(
+            name = "calibrate",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Measure a model's peak memory per input size (process resident memory, CPU) and"
+                        + " write MODEL.calibration.json beside it for the worker's admission."
+            })
+    static final class Calibrate implements Callable<Integer> {
+        @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+        @Option(names = "--model", required = true, paramLabel = "FILE")
+        Path model;
+
+        @Option(
+                names = "--config",
+                paramLabel = "FILE",
+                description = "Properties file (threads, contract).")
+        Path configFile;
+
+        @Override
+        public Integer call() throws Exception {
+            WorkerConfig config = ConfigLoader.loadWithModel(configFile, model);
+            try (InpaintModel loaded = InpaintModel.load(InpaintModel.Options.of(config))) {
+                Calibration calibration = Calibration.measure(loaded);
+                Path file = Calibration.fileFor(model);
+                calibration.write(file);
+                PrintWriter out = spec.commandLine().getOut();
+                for (Calibration.Run run : calibration.runs()) {
+                    out.printf(
+                            Locale.ROOT,
+                            "batch %d x %dx%d: peak +%d MiB%n",
+                            run.batch(),
+                            run.width(),
+                            run.height(),
+                            run.peakBytes() >> 20);
+                }
+                out.printf(
+                        Locale.ROOT,
+                        "%s: %d MiB + %.0f bytes per input pixel -> %s%n",
+                        loaded.id(),
+                        calibration.modelFixedBytes() >> 20,
+                        calibration.modelBytesPerTensorPixel(),
+                        file);
+                return 0;
+            }
         }
     }
 }

@@ -12,6 +12,7 @@ import org.lamaworker.worker.image.Mask;
 import org.lamaworker.worker.image.MaskOps;
 import org.lamaworker.worker.image.MaskScaler;
 import org.lamaworker.worker.image.Picture;
+import org.lamaworker.worker.inference.Calibration;
 import org.lamaworker.worker.inference.CostModel;
 import org.lamaworker.worker.inference.InferenceInput;
 import org.lamaworker.worker.inference.InpaintModel;
@@ -29,12 +30,18 @@ import org.lamaworker.worker.inference.TilePlanner;
 public final class Inpainting {
     private final InpaintModel model;
     private final WorkerConfig config;
-    private final CostModel costs = CostModel.uncalibrated();
+    private final CostModel costs;
 
-    /** Work for the given model and configuration. */
+    /** Work for the given model and configuration, with the model's calibrated costs if any. */
     public Inpainting(InpaintModel model, WorkerConfig config) {
+        this(model, config, Calibration.costModelFor(config.model().path(), model.id()));
+    }
+
+    /** Work for the given model, configuration and cost model. */
+    public Inpainting(InpaintModel model, WorkerConfig config, CostModel costs) {
         this.model = model;
         this.config = config;
+        this.costs = costs;
     }
 
     /**

@@ -12,6 +12,7 @@ import org.lamaworker.protocol.OutputObject;
 import org.lamaworker.protocol.Timings;
 import org.lamaworker.worker.config.WorkerConfig;
 import org.lamaworker.worker.image.Picture;
+import org.lamaworker.worker.inference.CostModel;
 import org.lamaworker.worker.inference.InpaintModel;
 import org.lamaworker.worker.storage.ObjectStore;
 
@@ -33,9 +34,10 @@ public final class JobProcessor {
             InpaintModel model,
             WorkerExecutor cpu,
             WorkerExecutor inference,
-            WorkerConfig config) {
+            WorkerConfig config,
+            CostModel costs) {
         this.store = store;
-        this.work = new Inpainting(model, config);
+        this.work = new Inpainting(model, config, costs);
         this.cpu = cpu;
         this.inference = inference;
     }

@@ -1,0 +1,35 @@
+package org.lamaworker.worker.inference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.lamaworker.worker.inference.generate.ReferenceFillModel;
+
+class CalibrationTest {
+    @TempDir Path dir;
+
+    @Test
+    void measuresGrowthWithTheRunSizeAndIsReadBackForThatModelOnly() throws Exception {
+        Path file = dir.resolve("ref256.onnx");
+        Files.write(file, ReferenceFillModel.build(256));
+        try (InpaintModel model = InpaintModel.load(file, 1)) {
+            Calibration calibration = Calibration.measure(model);
+            assertThat(calibration.modelId()).isEqualTo(model.id());
+            assertThat(calibration.runs()).hasSize(2);
+            assertThat(calibration.runs().get(1).batch()).isEqualTo(2);
+            assertThat(calibration.runs())
+                    .allSatisfy(run -> assertThat(run.peakBytes()).isPositive());
+            assertThat(calibration.modelBytesPerTensorPixel()).isPositive();
+            calibration.write(Calibration.fileFor(file));
+            assertThat(Calibration.costModelFor(file, model.id()))
+                    .isEqualTo(calibration.costModel());
+            assertThat(Calibration.costModelFor(file, "another@000000000000"))
+                    .isEqualTo(CostModel.uncalibrated());
+        }
+        assertThat(Calibration.costModelFor(null, "reference@x"))
+                .isEqualTo(CostModel.uncalibrated());
+    }
+}
