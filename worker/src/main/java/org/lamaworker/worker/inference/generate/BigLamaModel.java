@@ -116,22 +116,9 @@ public final class BigLamaModel {
         Object width = dynamic ? "width" : (Object) size.pixels();
         OnnxGraphBuilder g = new OnnxGraphBuilder("big-lama-random", OPSET);
         String one = g.scalar(1f);
-        String picture;
-        String mask;
-        if (contract == ModelContract.C) {
-            String input = g.input("input", 1, 4, height, width);
-            List<String> parts =
-                    g.node(
-                            "Split",
-                            List.of(input, g.longs(new long[] {3, 1}, 2)),
-                            2,
-                            Attribute.of("axis", 1L));
-            picture = parts.get(0);
-            mask = parts.get(1);
-        } else {
-            picture = g.input("image", "batch", 3, height, width);
-            mask = g.input("mask", "batch", 1, height, width);
-        }
+        ContractInputs inputs = ContractInputs.declare(g, contract, height, width);
+        String picture = inputs.picture();
+        String mask = inputs.mask();
         String masked = g.node("Mul", List.of(picture, g.node("Sub", List.of(one, mask))));
         String x = g.node("Concat", List.of(masked, mask), Attribute.of("axis", 1L));
         Network net = new Network(g, size, dynamic);

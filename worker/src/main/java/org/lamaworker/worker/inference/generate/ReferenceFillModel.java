@@ -60,22 +60,9 @@ public final class ReferenceFillModel {
         Object height = dynamic ? "height" : (Object) size;
         Object width = dynamic ? "width" : (Object) size;
         OnnxGraphBuilder g = new OnnxGraphBuilder("reference-fill", 17);
-        String image;
-        String mask;
-        if (contract == ModelContract.C) {
-            String input = g.input("input", 1, 4, height, width);
-            List<String> parts =
-                    g.node(
-                            "Split",
-                            List.of(input, g.longs(new long[] {3, 1}, 2)),
-                            2,
-                            Attribute.of("axis", 1L));
-            image = parts.get(0);
-            mask = parts.get(1);
-        } else {
-            image = g.input("image", "batch", 3, height, width);
-            mask = g.input("mask", "batch", 1, height, width);
-        }
+        ContractInputs inputs = ContractInputs.declare(g, contract, height, width);
+        String image = inputs.picture();
+        String mask = inputs.mask();
         String one = g.scalar(1f);
         String zero = g.scalar(0f);
         String epsilon = g.scalar(1e-6f);
