@@ -111,29 +111,28 @@ public record Calibration(
 
     /**
      * The cost model for a model file: its calibration when one was measured on this model,
-     * otherwise the conservative default.
+     * otherwise the conservative default; for the built-in reference model ({@code null} file), its
+     * measured figure.
      */
     public static CostModel costModelFor(Path model, String modelId) {
-        if (model != null) {
-            Path file = fileFor(model);
-            if (Files.isRegularFile(file)) {
-                try {
-                    Calibration calibration = JSON.readValue(file.toFile(), Calibration.class);
-                    if (calibration.modelId().equals(modelId)) {
-                        LOG.info("Model {}: memory cost from {}", modelId, file);
-                        return calibration.costModel();
-                    }
-                    LOG.warn(
-                            "{} was measured on {}, not {}: using the default cost model",
-                            file,
-                            calibration.modelId(),
-                            modelId);
-                } catch (IOException e) {
-                    LOG.warn(
-                            "Cannot read {}: {}; using the default cost model",
-                            file,
-                            e.getMessage());
+        if (model == null) {
+            return CostModel.referenceFill(); // the built-in model, measured once
+        }
+        Path file = fileFor(model);
+        if (Files.isRegularFile(file)) {
+            try {
+                Calibration calibration = JSON.readValue(file.toFile(), Calibration.class);
+                if (calibration.modelId().equals(modelId)) {
+                    LOG.info("Model {}: memory cost from {}", modelId, file);
+                    return calibration.costModel();
                 }
+                LOG.warn(
+                        "{} was measured on {}, not {}: using the default cost model",
+                        file,
+                        calibration.modelId(),
+                        modelId);
+            } catch (IOException e) {
+                LOG.warn("Cannot read {}: {}; using the default cost model", file, e.getMessage());
             }
         }
         LOG.info(

@@ -17,6 +17,14 @@ public record CostModel(
     public static final double HOST_BYTES_PER_PIXEL = 32;
 
     /**
+     * The built-in reference fill model: {@code model calibrate} measured 87 bytes per input pixel
+     * on CPU (see BENCHMARKS.md); 128 leaves a margin.
+     */
+    public static CostModel referenceFill() {
+        return new CostModel(0, 128, HOST_BYTES_PER_PIXEL);
+    }
+
+    /**
      * A conservative default when a model has not been calibrated: activations of a big-lama-like
      * network at 512x512 take about 1 GiB on CPU, about 4 KiB per input pixel.
      */
