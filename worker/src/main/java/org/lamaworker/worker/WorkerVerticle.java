@@ -45,7 +45,6 @@ public final class WorkerVerticle extends VerticleBase {
     private JobConsumer consumer;
     private JobProcessor processor;
     private MemoryBudget budget;
-    private CostModel costs;
 
     /** A worker for the given configuration. */
     public WorkerVerticle(WorkerConfig config) {
@@ -76,11 +75,10 @@ public final class WorkerVerticle extends VerticleBase {
                 .compose(
                         v ->
                                 inference.executeBlocking(
-                                        () -> InpaintModel.load(InpaintModel.Options.of(config))))
-                .compose(
-                        loaded ->
-                                inference.executeBlocking(
                                         () -> {
+                                            InpaintModel loaded =
+                                                    InpaintModel.load(
+                                                            InpaintModel.Options.of(config));
                                             // Ready only once every shape has run: no cold first
                                             // job.
                                             loaded.warmUp(config.inference().maxBatch());
@@ -89,7 +87,8 @@ public final class WorkerVerticle extends VerticleBase {
                 .compose(
                         loaded -> {
                             model = loaded;
-                            costs = Calibration.costModelFor(config.model().path(), model.id());
+                            CostModel costs =
+                                    Calibration.costModelFor(config.model().path(), model.id());
                             processor =
                                     new JobProcessor(store, model, cpu, inference, config, costs);
                             publisher =
