@@ -14,6 +14,7 @@ import org.lamaworker.protocol.LatencyEvent;
 import org.lamaworker.protocol.ProtocolException;
 import org.lamaworker.protocol.Timings;
 import org.lamaworker.worker.config.WorkerConfig;
+import org.lamaworker.worker.inference.BatchingRunner;
 import org.lamaworker.worker.inference.Calibration;
 import org.lamaworker.worker.inference.CostModel;
 import org.lamaworker.worker.inference.InpaintModel;
@@ -44,6 +45,7 @@ public final class WorkerVerticle extends VerticleBase {
     private ResultPublisher publisher;
     private JobConsumer consumer;
     private JobProcessor processor;
+    private BatchingRunner runner;
     private MemoryBudget budget;
 
     /** A worker for the given configuration. */
@@ -89,8 +91,12 @@ public final class WorkerVerticle extends VerticleBase {
                             model = loaded;
                             CostModel costs =
                                     Calibration.costModelFor(config.model().path(), model.id());
-                            processor =
-                                    new JobProcessor(store, model, cpu, inference, config, costs);
+                            runner =
+                                    new BatchingRunner(
+                                            model,
+                                            config.inference().maxBatch(),
+                                            config.inference().maxBatchDelayMillis());
+                            processor = new JobProcessor(store, model, cpu, runner, config, costs);
                             publisher =
                                     new ResultPublisher(vertx, config.kafka(), config.workerId());
                             long deviceMemory = physicalMemoryBytes();
@@ -212,6 +218,9 @@ public final class WorkerVerticle extends VerticleBase {
                         () -> publisher == null ? Future.succeededFuture() : publisher.close())
                 .eventually(
                         () -> {
+                            if (runner != null) {
+                                runner.close();
+                            }
                             if (model != null) {
                                 model.close();
                             }

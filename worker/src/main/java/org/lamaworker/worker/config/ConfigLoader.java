@@ -154,6 +154,7 @@ public final class ConfigLoader {
                         integer(v, "inference.threads"),
                         longValue(v, "inference.maxPixels"),
                         integer(v, "inference.maxBatch"),
+                        longValue(v, "inference.maxBatchDelay"),
                         strategy(v),
                         integer(v, "crop.marginPx"),
                         integer(v, "crop.mergeGapPx"),

@@ -158,6 +158,7 @@ public record WorkerConfig(
      * @param maxPixels most pixels a model with dynamic height and width gets in one tile; larger
      *     regions are scaled down and the fill scaled back up
      * @param maxBatch most tiles of one size run together, for models with a batch axis
+     * @param maxBatchDelayMillis how long a run waits for other jobs' tiles of its size
      * @param defaultStrategy the resolution strategy of jobs that name none
      * @param cropMarginPx context added around each part of the mask by {@code crop}
      * @param cropMergeGapPx {@code crop} regions closer than this are merged
@@ -168,6 +169,7 @@ public record WorkerConfig(
             int threads,
             long maxPixels,
             int maxBatch,
+            long maxBatchDelayMillis,
             Strategy defaultStrategy,
             int cropMarginPx,
             int cropMergeGapPx,

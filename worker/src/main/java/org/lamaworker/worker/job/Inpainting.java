@@ -164,6 +164,37 @@ public final class Inpainting {
         return List.of(outputs);
     }
 
+    /**
+     * Runs the inputs through the batching runner, one request per tensor size, so that other jobs'
+     * crops of the same size can share a run.
+     */
+    public java.util.concurrent.CompletableFuture<List<float[]>> run(
+            List<InferenceInput> inputs, org.lamaworker.worker.inference.BatchingRunner runner) {
+        Map<Long, List<Integer>> bySize = new LinkedHashMap<>();
+        for (int i = 0; i < inputs.size(); i++) {
+            InferenceInput in = inputs.get(i);
+            bySize.computeIfAbsent(
+                            ((long) in.tensorWidth() << 32) | in.tensorHeight(),
+                            k -> new ArrayList<>())
+                    .add(i);
+        }
+        float[][] outputs = new float[inputs.size()][];
+        List<java.util.concurrent.CompletableFuture<Void>> parts = new ArrayList<>();
+        for (List<Integer> group : bySize.values()) {
+            parts.add(
+                    runner.submit(group.stream().map(inputs::get).toList())
+                            .thenAccept(
+                                    results -> {
+                                        for (int k = 0; k < group.size(); k++) {
+                                            outputs[group.get(k)] = results.get(k);
+                                        }
+                                    }));
+        }
+        return java.util.concurrent.CompletableFuture.allOf(
+                        parts.toArray(java.util.concurrent.CompletableFuture[]::new))
+                .thenApply(v -> List.of(outputs));
+    }
+
     /** Puts the model's outputs back into the picture: hole and seam only. */
     public Picture composite(Decoded decoded, List<float[]> outputs) {
         if (decoded.tiles().isEmpty()) {

@@ -1,6 +1,7 @@
 package org.lamaworker.worker.job;
 
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import java.time.Instant;
 import org.lamaworker.protocol.ErrorCode;
@@ -12,6 +13,7 @@ import org.lamaworker.protocol.OutputObject;
 import org.lamaworker.protocol.Timings;
 import org.lamaworker.worker.config.WorkerConfig;
 import org.lamaworker.worker.image.Picture;
+import org.lamaworker.worker.inference.BatchingRunner;
 import org.lamaworker.worker.inference.CostModel;
 import org.lamaworker.worker.inference.InpaintModel;
 import org.lamaworker.worker.storage.ObjectStore;
@@ -26,20 +28,20 @@ public final class JobProcessor {
     private final ObjectStore store;
     private final Inpainting work;
     private final WorkerExecutor cpu;
-    private final WorkerExecutor inference;
+    private final BatchingRunner runner;
 
     /** Wires the stages. */
     public JobProcessor(
             ObjectStore store,
             InpaintModel model,
             WorkerExecutor cpu,
-            WorkerExecutor inference,
+            BatchingRunner runner,
             WorkerConfig config,
             CostModel costs) {
         this.store = store;
         this.work = new Inpainting(model, config, costs);
         this.cpu = cpu;
-        this.inference = inference;
+        this.runner = runner;
     }
 
     /** Milliseconds per stage, filled in as the job advances; touched by one stage at a time. */
@@ -164,15 +166,19 @@ public final class JobProcessor {
     }
 
     /**
-     * Packs tensors on the CPU pool, runs the model on the inference executor, and composites on
-     * the CPU pool again, so the model's thread does nothing but run the model.
+     * Packs tensors on the CPU pool, runs the model on its batching runner (which may batch them
+     * with other jobs' crops of the same size), and composites on the CPU pool again, so the
+     * model's thread does nothing but run the model.
      */
     private Future<Picture> infer(Inpainting.Decoded decoded) {
         if (decoded.tiles().isEmpty()) {
             return Future.succeededFuture(decoded.picture());
         }
         return cpu.executeBlocking(() -> work.tensors(decoded), false)
-                .compose(inputs -> inference.executeBlocking(() -> work.run(inputs), false))
+                .compose(
+                        inputs ->
+                                Future.fromCompletionStage(
+                                        work.run(inputs, runner), Vertx.currentContext()))
                 .compose(
                         outputs ->
                                 cpu.executeBlocking(() -> work.composite(decoded, outputs), false));
