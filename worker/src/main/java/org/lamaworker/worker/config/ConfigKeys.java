@@ -37,7 +37,7 @@ public final class ConfigKeys {
         d.put("inference.cuda.cudnnConvAlgoSearch", "exhaustive");
         d.put("inference.threads", "0");
         d.put("inference.maxPixels", "4194304");
-        d.put("inference.maxBatch", "4");
+        d.put("inference.maxBatch", "auto");
         d.put("inference.maxBatchDelay", "10");
         d.put("inference.memoryBudget", "80%");
         d.put("inference.allowSpinning", "true");

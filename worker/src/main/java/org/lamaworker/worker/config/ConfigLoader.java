@@ -153,7 +153,7 @@ public final class ConfigLoader {
                 new WorkerConfig.Inference(
                         integer(v, "inference.threads"),
                         longValue(v, "inference.maxPixels"),
-                        integer(v, "inference.maxBatch"),
+                        maxBatch(v),
                         longValue(v, "inference.maxBatchDelay"),
                         strategy(v),
                         integer(v, "crop.marginPx"),
@@ -205,6 +205,17 @@ public final class ConfigLoader {
             throw new ConfigException(
                     "strategy.default must be auto, crop, resize or original, got '" + value + "'");
         }
+    }
+
+    /**
+     * Batches pay on a GPU; on the CPU a batch of n runs slower than n single runs (BENCHMARKS.md),
+     * so {@code auto} means 4 on a GPU and 1 on the CPU.
+     */
+    private static int maxBatch(Map<String, String> values) {
+        if (required(values, "inference.maxBatch").equalsIgnoreCase("auto")) {
+            return device(values).gpu() ? 4 : 1;
+        }
+        return integer(values, "inference.maxBatch");
     }
 
     private static ExecutionProviders.Device device(Map<String, String> values) {
