@@ -130,6 +130,17 @@ public final class EmbeddedKafka implements AutoCloseable {
      * @throws IllegalStateException if a topic cannot be created
      */
     public void createTopics(Map<String, Integer> partitionsByName) {
+        createTopics(bootstrapServers(), partitionsByName);
+    }
+
+    /**
+     * Creates topics with replication factor 1 on any broker, leaving those that exist: for
+     * single-node development and test brokers.
+     *
+     * @throws IllegalStateException if a topic cannot be created
+     */
+    public static void createTopics(
+            String bootstrapServers, Map<String, Integer> partitionsByName) {
         if (partitionsByName.isEmpty()) {
             return;
         }

@@ -11,17 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.common.KafkaFuture;
-import org.apache.kafka.common.errors.TopicExistsException;
 import org.lamaworker.worker.embedded.EmbeddedKafka;
 import org.lamaworker.worker.embedded.EmbeddedS3;
 import org.slf4j.Logger;
@@ -125,29 +115,7 @@ public final class TestServers {
 
     /** Creates topics with replication factor 1, ignoring those that already exist. */
     public void createTopics(Map<String, Integer> partitionsByName) {
-        List<NewTopic> topics = new ArrayList<>();
-        partitionsByName.forEach(
-                (name, partitions) -> topics.add(new NewTopic(name, partitions, (short) 1)));
-        try (Admin admin =
-                Admin.create(
-                        Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
-            for (Map.Entry<String, KafkaFuture<Void>> entry :
-                    admin.createTopics(topics).values().entrySet()) {
-                try {
-                    entry.getValue().get(30, TimeUnit.SECONDS);
-                } catch (ExecutionException e) {
-                    if (!(e.getCause() instanceof TopicExistsException)) {
-                        throw new IllegalStateException(
-                                "Cannot create topic " + entry.getKey(), e.getCause());
-                    }
-                }
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("Interrupted while creating topics", e);
-        } catch (TimeoutException e) {
-            throw new IllegalStateException("Timed out creating topics " + partitionsByName, e);
-        }
+        EmbeddedKafka.createTopics(bootstrapServers, partitionsByName);
     }
 
     /** Creates a bucket unless it already exists. */
