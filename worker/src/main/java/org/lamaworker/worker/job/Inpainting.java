@@ -1,9 +1,11 @@
 package org.lamaworker.worker.job;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import org.lamaworker.protocol.ErrorCode;
 import org.lamaworker.protocol.JobOptions;
 import org.lamaworker.worker.config.WorkerConfig;
@@ -12,6 +14,7 @@ import org.lamaworker.worker.image.Mask;
 import org.lamaworker.worker.image.MaskOps;
 import org.lamaworker.worker.image.MaskScaler;
 import org.lamaworker.worker.image.Picture;
+import org.lamaworker.worker.inference.BatchingRunner;
 import org.lamaworker.worker.inference.Calibration;
 import org.lamaworker.worker.inference.CostModel;
 import org.lamaworker.worker.inference.InferenceInput;
@@ -138,20 +141,13 @@ public final class Inpainting {
 
     /**
      * Runs the model on inputs grouped by tensor size, at most {@code inference.maxBatch} per run
-     * for models with a batch axis. Must run on the inference executor.
+     * for models with a batch axis, on the calling thread (which must be the only one running this
+     * model).
      */
     public List<float[]> run(List<InferenceInput> inputs) {
         float[][] outputs = new float[inputs.size()][];
-        Map<Long, List<Integer>> bySize = new LinkedHashMap<>();
-        for (int i = 0; i < inputs.size(); i++) {
-            InferenceInput in = inputs.get(i);
-            bySize.computeIfAbsent(
-                            ((long) in.tensorWidth() << 32) | in.tensorHeight(),
-                            k -> new ArrayList<>())
-                    .add(i);
-        }
         int maxBatch = model.info().batchAxis() ? config.inference().maxBatch() : 1;
-        for (List<Integer> group : bySize.values()) {
+        for (List<Integer> group : groupsBySize(inputs)) {
             for (int start = 0; start < group.size(); start += maxBatch) {
                 List<Integer> chunk =
                         group.subList(start, Math.min(group.size(), start + maxBatch));
@@ -168,19 +164,11 @@ public final class Inpainting {
      * Runs the inputs through the batching runner, one request per tensor size, so that other jobs'
      * crops of the same size can share a run.
      */
-    public java.util.concurrent.CompletableFuture<List<float[]>> run(
-            List<InferenceInput> inputs, org.lamaworker.worker.inference.BatchingRunner runner) {
-        Map<Long, List<Integer>> bySize = new LinkedHashMap<>();
-        for (int i = 0; i < inputs.size(); i++) {
-            InferenceInput in = inputs.get(i);
-            bySize.computeIfAbsent(
-                            ((long) in.tensorWidth() << 32) | in.tensorHeight(),
-                            k -> new ArrayList<>())
-                    .add(i);
-        }
+    public CompletableFuture<List<float[]>> run(
+            List<InferenceInput> inputs, BatchingRunner runner) {
         float[][] outputs = new float[inputs.size()][];
-        List<java.util.concurrent.CompletableFuture<Void>> parts = new ArrayList<>();
-        for (List<Integer> group : bySize.values()) {
+        List<CompletableFuture<Void>> parts = new ArrayList<>();
+        for (List<Integer> group : groupsBySize(inputs)) {
             parts.add(
                     runner.submit(group.stream().map(inputs::get).toList())
                             .thenAccept(
@@ -190,9 +178,21 @@ public final class Inpainting {
                                         }
                                     }));
         }
-        return java.util.concurrent.CompletableFuture.allOf(
-                        parts.toArray(java.util.concurrent.CompletableFuture[]::new))
+        return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new))
                 .thenApply(v -> List.of(outputs));
+    }
+
+    /** Indexes of the inputs, grouped by tensor size: only one size can share a run. */
+    private static Collection<List<Integer>> groupsBySize(List<InferenceInput> inputs) {
+        Map<Long, List<Integer>> bySize = new LinkedHashMap<>();
+        for (int i = 0; i < inputs.size(); i++) {
+            InferenceInput in = inputs.get(i);
+            bySize.computeIfAbsent(
+                            ((long) in.tensorWidth() << 32) | in.tensorHeight(),
+                            k -> new ArrayList<>())
+                    .add(i);
+        }
+        return bySize.values();
     }
 
     /** Puts the model's outputs back into the picture: hole and seam only. */

@@ -21,8 +21,8 @@ import org.lamaworker.worker.storage.ObjectStore;
 /**
  * Runs one job through its stages: download, decode, inference, encode, upload. Storage calls are
  * asynchronous; decoding, tensor packing, compositing and encoding run on the I/O-and-CPU pool; the
- * model runs only on the inference executor. The returned future always succeeds, with a SUCCEEDED
- * or a FAILED result: a job never ends without one.
+ * model runs only on its batching runner's thread. The returned future always succeeds, with a
+ * SUCCEEDED or a FAILED result: a job never ends without one.
  */
 public final class JobProcessor {
     private final ObjectStore store;
