@@ -8,6 +8,13 @@ public enum ErrorCode {
     INVALID_JOB(false),
     /** The job's {@code version} is not one this worker speaks. */
     UNSUPPORTED_VERSION(false),
+    /** The job names a bucket outside the worker's allow-list ({@code storage.allowedBuckets}). */
+    BUCKET_NOT_ALLOWED(false),
+    /**
+     * The output key has a {@code ..} segment or a leading {@code /}, or lies outside the
+     * configured prefix ({@code storage.outputPrefix}).
+     */
+    OUTPUT_KEY_NOT_ALLOWED(false),
     /** The image object (or its bucket) does not exist. */
     IMAGE_NOT_FOUND(false),
     /** The mask object (or its bucket) does not exist. */
@@ -24,6 +31,8 @@ public enum ErrorCode {
     IMAGE_TOO_LARGE(false),
     /** The mask's size differs from the image's. */
     MASK_SIZE_MISMATCH(false),
+    /** The mask has more separate parts than the worker's limit ({@code mask.maxParts}). */
+    MASK_TOO_COMPLEX(false),
     /** The job's deadline passed before it finished. */
     DEADLINE_EXCEEDED(false),
     /** The model failed to run on this input. */

@@ -10,6 +10,7 @@ import java.lang.reflect.RecordComponent;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Set;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -64,5 +65,18 @@ class SchemaConsistencyTest {
         JsonNode node = schema(file).at(pointer);
         assertThat(node.isMissingNode()).as(pointer).isFalse();
         assertThat(names(node)).isEqualTo(components(Class.forName(recordClass)));
+    }
+
+    @Test
+    void errorCodesInTheResultSchemaAreExactlyTheEnum() throws Exception {
+        Set<String> listed = new HashSet<>();
+        schema("inpaint-result.v1.schema.json")
+                .at("/properties/error/properties/code/enum")
+                .forEach(code -> listed.add(code.asText()));
+        Set<String> codes = new HashSet<>();
+        for (ErrorCode code : ErrorCode.values()) {
+            codes.add(code.name());
+        }
+        assertThat(listed).isEqualTo(codes);
     }
 }
