@@ -1,10 +1,16 @@
 package org.lamaworker.worker;
 
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.lamaworker.protocol.InpaintJob;
 import org.lamaworker.protocol.InpaintResult;
@@ -18,11 +24,15 @@ import org.lamaworker.worker.inference.BatchingRunner;
 import org.lamaworker.worker.inference.Calibration;
 import org.lamaworker.worker.inference.CostModel;
 import org.lamaworker.worker.inference.InpaintModel;
+import org.lamaworker.worker.job.Attempts;
 import org.lamaworker.worker.job.Failures;
 import org.lamaworker.worker.job.JobProcessor;
 import org.lamaworker.worker.job.MemoryBudget;
+import org.lamaworker.worker.job.StorageRetry;
 import org.lamaworker.worker.kafka.JobConsumer;
 import org.lamaworker.worker.kafka.ResultPublisher;
+import org.lamaworker.worker.management.WorkerMetrics;
+import org.lamaworker.worker.storage.ModelCache;
 import org.lamaworker.worker.storage.ObjectStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,29 +44,47 @@ import org.slf4j.LoggerFactory;
  */
 public final class WorkerVerticle extends VerticleBase {
     private static final Logger LOG = LoggerFactory.getLogger(WorkerVerticle.class);
-    private static final long STOP_GRACE_MILLIS = 30_000;
     private static final int IO_THREADS = 4;
 
-    private final WorkerConfig config;
+    /** Replaced once, when a model in S3 has been fetched to a local file. */
+    private WorkerConfig config;
+
     private WorkerExecutor cpu;
     private WorkerExecutor inference;
     private ObjectStore store;
+
+    /** The first session: the model's id and shape for everyone. */
     private InpaintModel model;
+
+    private final List<InpaintModel> sessions = new ArrayList<>();
     private ResultPublisher publisher;
     private JobConsumer consumer;
     private JobProcessor processor;
     private BatchingRunner runner;
     private MemoryBudget budget;
+    private final Attempts attempts = new Attempts(10_000);
 
-    /** A worker for the given configuration. */
+    private final WorkerMetrics metrics;
+    private volatile boolean started;
+    private volatile boolean storageUp;
+    private long storageTimer = -1;
+
+    /** A worker for the given configuration, with metrics of its own. */
     public WorkerVerticle(WorkerConfig config) {
+        this(config, new WorkerMetrics());
+    }
+
+    /** A worker recording into the given metrics (served by the management server). */
+    public WorkerVerticle(WorkerConfig config, WorkerMetrics metrics) {
         this.config = config;
+        this.metrics = metrics;
     }
 
     @Override
     public Future<?> start() {
         cpu = vertx.createSharedWorkerExecutor("lama-io", IO_THREADS);
-        // One dedicated thread owns the model session; long runs are expected there.
+        // Loads and warms the sessions; each session then runs on its own runner thread. Long
+        // blocking calls are expected there.
         inference = vertx.createSharedWorkerExecutor("lama-inference", 1, 10, TimeUnit.MINUTES);
         store = new ObjectStore(vertx, config.storage(), cpu, config.image().maxBytes());
         return store.bucketExists(config.storage().bucket())
@@ -74,29 +102,43 @@ public final class WorkerVerticle extends VerticleBase {
                                         config.storage().bucket());
                             }
                         })
+                .compose(v -> fetchModel())
                 .compose(
                         v ->
                                 inference.executeBlocking(
                                         () -> {
-                                            InpaintModel loaded =
-                                                    InpaintModel.load(
-                                                            InpaintModel.Options.of(config));
-                                            // Ready only once every shape has run: no cold first
-                                            // job.
-                                            loaded.warmUp(config.inference().maxBatch());
-                                            return loaded;
+                                            InpaintModel.Options options =
+                                                    InpaintModel.Options.of(config);
+                                            for (int i = 0;
+                                                    i < config.inference().sessions();
+                                                    i++) {
+                                                InpaintModel loaded = InpaintModel.load(options);
+                                                sessions.add(loaded);
+                                                // Ready only once every shape has run on every
+                                                // session: no cold first job.
+                                                loaded.warmUp(config.inference().maxBatch());
+                                            }
+                                            return sessions.get(0);
                                         }))
                 .compose(
-                        loaded -> {
-                            model = loaded;
+                        first -> {
+                            model = first;
                             CostModel costs =
                                     Calibration.costModelFor(config.model().path(), model.id());
                             runner =
                                     new BatchingRunner(
-                                            model,
+                                            List.copyOf(sessions),
                                             config.inference().maxBatch(),
                                             config.inference().maxBatchDelayMillis());
-                            processor = new JobProcessor(store, model, cpu, runner, config, costs);
+                            processor =
+                                    new JobProcessor(
+                                            store,
+                                            model,
+                                            cpu,
+                                            runner,
+                                            config,
+                                            costs,
+                                            new StorageRetry(vertx, config.delivery()));
                             publisher =
                                     new ResultPublisher(vertx, config.kafka(), config.workerId());
                             long deviceMemory = physicalMemoryBytes();
@@ -124,13 +166,89 @@ public final class WorkerVerticle extends VerticleBase {
                             return consumer.start();
                         })
                 .onSuccess(
-                        v ->
-                                LOG.info(
-                                        "Worker {} ready: model {}, jobs from {}, results to {}",
-                                        config.workerId(),
-                                        model.id(),
-                                        config.kafka().jobsTopic(),
-                                        config.kafka().resultsTopic()));
+                        v -> {
+                            bindGauges();
+                            storageUp = true;
+                            // Readiness follows storage: checked every 10 s while running.
+                            storageTimer =
+                                    vertx.setPeriodic(
+                                            10_000,
+                                            id ->
+                                                    store.bucketExists(config.storage().bucket())
+                                                            .onComplete(
+                                                                    ar ->
+                                                                            storageUp =
+                                                                                    ar
+                                                                                            .succeeded()));
+                            started = true;
+                            LOG.info(
+                                    "Worker {} ready: model {}, jobs from {}, results to {}",
+                                    config.workerId(),
+                                    model.id(),
+                                    config.kafka().jobsTopic(),
+                                    config.kafka().resultsTopic());
+                        });
+    }
+
+    /** Downloads a model kept in S3 into the cache (or finds it there); nothing for a file. */
+    private Future<Void> fetchModel() {
+        WorkerConfig.Model m = config.model();
+        if (m.remote() == null) {
+            return Future.succeededFuture();
+        }
+        return ModelCache.fetch(store, cpu, m.remote(), m.sha256(), m.cacheDir())
+                .map(
+                        file -> {
+                            config = config.withModelFile(file);
+                            return null;
+                        });
+    }
+
+    /** Gauges over the live state, read by the management server's scrapes. */
+    private void bindGauges() {
+        MeterRegistry registry = metrics.registry();
+        Gauge.builder("lama.inference.queue.depth", runner, BatchingRunner::queued)
+                .description("Model runs waiting for a session")
+                .register(registry);
+        Gauge.builder("lama.jobs.in.flight", consumer, JobConsumer::inFlight)
+                .description("Jobs admitted and not yet finished")
+                .register(registry);
+        Gauge.builder("lama.memory.reserved", budget, MemoryBudget::reserved)
+                .description("Memory reserved by the jobs in flight")
+                .baseUnit("bytes")
+                .register(registry);
+        Gauge.builder("lama.memory.budget", budget, MemoryBudget::budget)
+                .description("Memory the jobs in flight may reserve together")
+                .baseUnit("bytes")
+                .register(registry);
+        Gauge.builder("lama.partitions.assigned", consumer, JobConsumer::assignedCount)
+                .register(registry);
+        Gauge.builder("lama.partitions.paused", consumer, c -> c.paused() ? c.assignedCount() : 0)
+                .description("Partitions paused for lack of room")
+                .register(registry);
+        Gauge.builder("lama.inference.sessions", sessions, List::size).register(registry);
+        FunctionCounter.builder("lama.inference.busy", this, w -> w.inferenceBusyNanos() / 1e9)
+                .description(
+                        "Seconds the model sessions spent running, summed; its rate over"
+                                + " sessions is the device busy fraction")
+                .baseUnit("seconds")
+                .register(registry);
+        // Consumer lag and the rest of the Kafka client's own metrics.
+        new KafkaClientMetrics(consumer.nativeConsumer()).bindTo(registry);
+        runner.onBatch(metrics::recordBatch);
+    }
+
+    /**
+     * Ready to take jobs: started (storage checked, model warmed on every session, producer and
+     * consumer up), storage answering, and at least one partition assigned.
+     */
+    public boolean ready() {
+        return started && storageUp && consumer != null && consumer.assignedCount() > 0;
+    }
+
+    /** Started and not stopped: the process is doing its job. */
+    public boolean live() {
+        return started;
     }
 
     /** Runs one record to its acknowledged result. */
@@ -142,25 +260,30 @@ public final class WorkerVerticle extends VerticleBase {
             job = JsonCodec.decodeJob(record.value());
         } catch (ProtocolException e) {
             String jobId = e.jobId().orElseGet(() -> fallbackJobId(record));
-            LOG.warn(
-                    "Refused record {}-{}@{} (job {}): {}",
-                    record.topic(),
-                    record.partition(),
-                    record.offset(),
-                    jobId,
-                    e.getMessage());
+            LOG.atWarn()
+                    .addKeyValue("jobId", jobId)
+                    .log(
+                            "Refused record {}-{}@{} (job {}), copying it to {}: {}",
+                            record.topic(),
+                            record.partition(),
+                            record.offset(),
+                            jobId,
+                            config.kafka().deadLetterTopic(),
+                            e.getMessage());
+            JobError error = Failures.toError(e);
             InpaintResult failed =
                     InpaintResult.failed(
-                            jobId,
-                            Failures.toError(e),
-                            null,
-                            1,
-                            new Timings(queued, 0, 0, 0, 0, 0, 0));
-            return publish(failed, record);
+                            jobId, error, null, 1, new Timings(queued, 0, 0, 0, 0, 0, 0));
+            // Both acknowledged before the offset may be committed.
+            return publisher
+                    .deadLetter(record, error.code(), error.message())
+                    .compose(ack -> publish(failed, record));
         }
+        int attempt = attempts.next(job.jobId());
         return processor
-                .process(job, queued, 1, reservation)
-                .compose(result -> publish(result, record));
+                .process(job, queued, attempt, reservation)
+                .compose(result -> publish(result, record))
+                .onSuccess(v -> attempts.finished(job.jobId()));
     }
 
     /**
@@ -177,14 +300,17 @@ public final class WorkerVerticle extends VerticleBase {
 
     private Future<?> publish(InpaintResult result, KafkaConsumerRecord<String, byte[]> record) {
         JobError error = result.error();
-        LOG.info(
-                "Job {} {}{} in {} ms",
-                result.jobId(),
-                result.status(),
-                error == null ? "" : " " + error.code() + ": " + error.message(),
-                result.timings().total());
+        LOG.atInfo()
+                .addKeyValue("jobId", result.jobId())
+                .log(
+                        "Job {} {}{} in {} ms",
+                        result.jobId(),
+                        result.status(),
+                        error == null ? "" : " " + error.code() + ": " + error.message(),
+                        result.timings().total());
         return publisher
                 .publish(result)
+                .onSuccess(ack -> metrics.recordResult(result))
                 .onSuccess(
                         ack ->
                                 publisher
@@ -210,10 +336,14 @@ public final class WorkerVerticle extends VerticleBase {
 
     @Override
     public Future<?> stop() {
+        started = false;
+        if (storageTimer >= 0) {
+            vertx.cancelTimer(storageTimer);
+        }
         Future<Void> stopped =
                 consumer == null
                         ? Future.succeededFuture()
-                        : consumer.stop(vertx, STOP_GRACE_MILLIS);
+                        : consumer.stop(vertx, config.delivery().shutdownGraceMillis());
         return stopped.eventually(
                         () -> publisher == null ? Future.succeededFuture() : publisher.close())
                 .eventually(
@@ -221,9 +351,7 @@ public final class WorkerVerticle extends VerticleBase {
                             if (runner != null) {
                                 runner.close();
                             }
-                            if (model != null) {
-                                model.close();
-                            }
+                            sessions.forEach(InpaintModel::close);
                             if (store != null) {
                                 store.close();
                             }
@@ -257,8 +385,13 @@ public final class WorkerVerticle extends VerticleBase {
         return model == null ? null : model.id();
     }
 
-    /** Time the model has spent running, once started; 0 before. */
+    /** Time the model's sessions have spent running, summed over sessions; 0 before start. */
     public long inferenceBusyNanos() {
-        return model == null ? 0 : model.busyNanos();
+        return sessions.stream().mapToLong(InpaintModel::busyNanos).sum();
+    }
+
+    /** Model sessions running jobs, once started. */
+    public int sessionCount() {
+        return sessions.size();
     }
 }

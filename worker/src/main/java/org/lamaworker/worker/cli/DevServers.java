@@ -49,7 +49,9 @@ final class DevServers implements AutoCloseable {
                             k.resultsTopic(),
                             PARTITIONS,
                             k.eventsTopic(),
-                            PARTITIONS));
+                            PARTITIONS,
+                            k.deadLetterTopic(),
+                            1));
             EmbeddedS3 s3 = EmbeddedS3.startFilesystem(dir.resolve("s3"), ACCESS_KEY, secret);
             try {
                 s3.createBucket(config.storage().bucket());

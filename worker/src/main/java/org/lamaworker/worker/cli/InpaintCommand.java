@@ -66,7 +66,8 @@ public final class InpaintCommand implements Callable<Integer> {
         }
         WorkerConfig config;
         try {
-            config = ConfigLoader.loadWithModel(configFile, model);
+            config =
+                    ConfigLoader.loadWithModel(configFile, model == null ? null : model.toString());
         } catch (ConfigException e) {
             spec.commandLine().getErr().println("Configuration error: " + e.getMessage());
             return 2;

@@ -110,7 +110,7 @@ public final class ModelCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            WorkerConfig config = ConfigLoader.loadWithModel(configFile, model);
+            WorkerConfig config = ConfigLoader.loadWithModel(configFile, model.toString());
             try (InpaintModel loaded = InpaintModel.load(InpaintModel.Options.of(config))) {
                 Calibration calibration = Calibration.measure(loaded);
                 Path file = Calibration.fileFor(model);

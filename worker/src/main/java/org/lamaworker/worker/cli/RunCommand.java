@@ -10,6 +10,9 @@ import org.lamaworker.worker.WorkerVerticle;
 import org.lamaworker.worker.config.ConfigException;
 import org.lamaworker.worker.config.ConfigLoader;
 import org.lamaworker.worker.config.WorkerConfig;
+import org.lamaworker.worker.management.JsonLogs;
+import org.lamaworker.worker.management.ManagementServer;
+import org.lamaworker.worker.management.WorkerMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -38,9 +41,11 @@ public final class RunCommand implements Callable<Integer> {
 
     @Option(
             names = "--model",
-            paramLabel = "FILE",
-            description = "ONNX model with the LaMa contract (overrides model.path).")
-    Path model;
+            paramLabel = "FILE|s3://BUCKET/KEY",
+            description =
+                    "ONNX model with the LaMa contract, a file or an S3 object downloaded once into"
+                            + " model.cacheDir (overrides model.path).")
+    String model;
 
     @Option(
             names = "--servers-only",
@@ -58,8 +63,12 @@ public final class RunCommand implements Callable<Integer> {
             System.err.println("Configuration error: " + e.getMessage());
             return 2;
         }
+        if (config.management().jsonLogs()) {
+            JsonLogs.enable();
+        }
         DevServers dev = null;
         Vertx vertx = null;
+        WorkerMetrics metrics = new WorkerMetrics();
         try {
             if (config.embedded()) {
                 dev = DevServers.start(config);
@@ -73,17 +82,35 @@ public final class RunCommand implements Callable<Integer> {
             }
             if (!serversOnly) {
                 vertx = Vertx.vertx();
-                vertx.deployVerticle(new WorkerVerticle(config))
-                        .toCompletionStage()
-                        .toCompletableFuture()
-                        .get();
+                WorkerVerticle worker = new WorkerVerticle(config, metrics);
+                WorkerConfig.Management management = config.management();
+                if (management.port() >= 0) {
+                    // Up before the worker, so probes get 503 while the model loads.
+                    ManagementServer server =
+                            ManagementServer.start(
+                                            vertx,
+                                            management.host(),
+                                            management.port(),
+                                            metrics,
+                                            worker::live,
+                                            worker::ready)
+                                    .toCompletionStage()
+                                    .toCompletableFuture()
+                                    .get();
+                    LOG.info(
+                            "Management on http://{}:{}/ (health/live, health/ready, metrics)",
+                            management.host(),
+                            server.port());
+                }
+                vertx.deployVerticle(worker).toCompletionStage().toCompletableFuture().get();
             }
         } catch (ExecutionException | RuntimeException | InterruptedException e) {
             Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
             LOG.error("Worker failed to start: {}", cause.getMessage(), cause);
-            close(vertx, dev);
+            close(vertx, dev, 60_000);
             return 1;
         }
+        long closeMillis = config.delivery().shutdownGraceMillis() + 30_000;
         CountDownLatch stopped = new CountDownLatch(1);
         Vertx running = vertx;
         DevServers servers = dev;
@@ -92,7 +119,7 @@ public final class RunCommand implements Callable<Integer> {
                         new Thread(
                                 () -> {
                                     LOG.info("Stopping");
-                                    close(running, servers);
+                                    close(running, servers, closeMillis);
                                     stopped.countDown();
                                 },
                                 "lama-shutdown"));
@@ -104,10 +131,13 @@ public final class RunCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static void close(Vertx vertx, DevServers dev) {
+    private static void close(Vertx vertx, DevServers dev, long timeoutMillis) {
         if (vertx != null) {
             try {
-                vertx.close().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+                vertx.close()
+                        .toCompletionStage()
+                        .toCompletableFuture()
+                        .get(timeoutMillis, TimeUnit.MILLISECONDS);
             } catch (Exception e) {
                 LOG.warn("Vert.x did not close cleanly: {}", e.toString());
             }

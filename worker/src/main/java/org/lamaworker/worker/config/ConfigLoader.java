@@ -38,9 +38,8 @@ public final class ConfigLoader {
      *
      * @param model a model file named on the command line, or {@code null}
      */
-    public static WorkerConfig loadWithModel(Path propertiesFile, Path model) {
-        return load(
-                propertiesFile, model == null ? Map.of() : Map.of("model.path", model.toString()));
+    public static WorkerConfig loadWithModel(Path propertiesFile, String model) {
+        return load(propertiesFile, model == null ? Map.of() : Map.of("model.path", model));
     }
 
     /**
@@ -126,14 +125,21 @@ public final class ConfigLoader {
                         required(v, "topics.jobs"),
                         required(v, "topics.results"),
                         required(v, "topics.events"),
+                        required(v, "topics.deadLetter"),
                         clientProperties);
         URI endpoint = endpoint(blankToNull(v.get("s3.endpoint")));
         String accessKey = blankToNull(v.get("s3.accessKey"));
         String secretKey = blankToNull(v.get("s3.secretKey"));
-        if (endpoint != null && (accessKey == null || secretKey == null)) {
+        String secretKeyFile = blankToNull(v.get("s3.secretKeyFile"));
+        if (secretKey == null && secretKeyFile != null) {
+            secretKey = readSecret(Path.of(secretKeyFile));
+        }
+        String caFile = blankToNull(v.get("s3.caFile"));
+        if (endpoint != null && (accessKey == null) != (secretKey == null)) {
             throw new ConfigException(
-                    "s3.endpoint is set, so s3.accessKey and s3.secretKey (LAMA_S3_ACCESS_KEY,"
-                            + " LAMA_S3_SECRET_KEY) must be set too");
+                    "set both s3.accessKey and s3.secretKey (LAMA_S3_ACCESS_KEY, LAMA_S3_SECRET_KEY"
+                            + " or s3.secretKeyFile), or neither to use the standard AWS and MinIO"
+                            + " credential sources");
         }
         WorkerConfig.Storage storage =
                 new WorkerConfig.Storage(
@@ -141,7 +147,10 @@ public final class ConfigLoader {
                         required(v, "s3.region"),
                         accessKey,
                         secretKey == null ? null : Secret.of(secretKey),
-                        required(v, "s3.bucket"));
+                        required(v, "s3.bucket"),
+                        caFile == null ? null : Path.of(caFile),
+                        list(v.get("storage.allowedBuckets")),
+                        v.getOrDefault("storage.outputPrefix", "").trim());
         String modelPath = blankToNull(v.get("model.path"));
         return new WorkerConfig(
                 workerId(blankToNull(v.get("worker.id"))),
@@ -149,8 +158,16 @@ public final class ConfigLoader {
                 kafka,
                 storage,
                 new WorkerConfig.Model(
-                        modelPath == null ? null : Path.of(modelPath), contract(v), outputScale(v)),
+                        modelPath == null || modelPath.startsWith("s3://")
+                                ? null
+                                : Path.of(modelPath),
+                        contract(v),
+                        outputScale(v),
+                        modelPath != null && modelPath.startsWith("s3://") ? modelPath : null,
+                        blankToNull(v.get("model.sha256")),
+                        Path.of(required(v, "model.cacheDir"))),
                 new WorkerConfig.Inference(
+                        integer(v, "inference.sessions"),
                         integer(v, "inference.threads"),
                         longValue(v, "inference.maxPixels"),
                         maxBatch(v),
@@ -168,7 +185,17 @@ public final class ConfigLoader {
                         integer(v, "output.jpegQuality"),
                         integer(v, "mask.dilatePx"),
                         bool(v, "mask.fillHoles"),
-                        integer(v, "mask.seamPx")),
+                        integer(v, "mask.seamPx"),
+                        integer(v, "mask.maxParts")),
+                new WorkerConfig.Delivery(
+                        integer(v, "retry.maxAttempts"),
+                        longValue(v, "retry.initialBackoff"),
+                        longValue(v, "retry.maxBackoff"),
+                        longValue(v, "shutdown.grace")),
+                new WorkerConfig.Management(
+                        required(v, "management.host"),
+                        integer(v, "management.port"),
+                        logFormat(v)),
                 Path.of(required(v, "embedded.dir")));
     }
 
@@ -312,6 +339,45 @@ public final class ConfigLoader {
             host = "worker";
         }
         return host + "-" + ProcessHandle.current().pid();
+    }
+
+    /** A secret from a file (a mounted Kubernetes or Docker secret); never echoed. */
+    private static String readSecret(Path file) {
+        try {
+            String secret = Files.readString(file).strip();
+            if (secret.isEmpty()) {
+                throw new ConfigException("s3.secretKeyFile " + file + " is empty");
+            }
+            return secret;
+        } catch (IOException e) {
+            throw new ConfigException(
+                    "s3.secretKeyFile "
+                            + file
+                            + " cannot be read: "
+                            + e.getClass().getSimpleName());
+        }
+    }
+
+    private static boolean logFormat(Map<String, String> values) {
+        String format = required(values, "log.format");
+        return switch (format.toLowerCase(Locale.ROOT)) {
+            case "json" -> true;
+            case "text" -> false;
+            default -> throw new ConfigException("log.format must be text or json, got " + format);
+        };
+    }
+
+    /** A comma-separated list; blank means empty. */
+    private static java.util.Set<String> list(String value) {
+        java.util.Set<String> items = new java.util.TreeSet<>();
+        if (value != null) {
+            for (String item : value.split(",")) {
+                if (!item.isBlank()) {
+                    items.add(item.trim());
+                }
+            }
+        }
+        return items;
     }
 
     private static String blankToNull(String value) {

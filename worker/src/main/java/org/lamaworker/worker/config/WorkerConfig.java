@@ -4,6 +4,7 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import org.lamaworker.worker.inference.ExecutionProviders;
 import org.lamaworker.worker.inference.ModelContract;
 import org.lamaworker.worker.inference.Strategy;
@@ -29,6 +30,8 @@ public record WorkerConfig(
         Model model,
         Inference inference,
         Image image,
+        Delivery delivery,
+        Management management,
         Path embeddedDir) {
 
     /** Validates cross-field rules. */
@@ -42,6 +45,8 @@ public record WorkerConfig(
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(inference, "inference");
         Objects.requireNonNull(image, "image");
+        Objects.requireNonNull(delivery, "delivery");
+        Objects.requireNonNull(management, "management");
         Objects.requireNonNull(embeddedDir, "embeddedDir");
         if (kafka.configured() != storage.configured()) {
             throw new ConfigException(
@@ -65,10 +70,20 @@ public record WorkerConfig(
                 workerId,
                 maxInFlight,
                 kafka.withBootstrapServers(bootstrapServers),
-                new Storage(s3Endpoint, storage.region(), accessKey, secretKey, storage.bucket()),
+                new Storage(
+                        s3Endpoint,
+                        storage.region(),
+                        accessKey,
+                        secretKey,
+                        storage.bucket(),
+                        storage.caFile(),
+                        storage.allowedBuckets(),
+                        storage.outputPrefix()),
                 model,
                 inference,
                 image,
+                delivery,
+                management,
                 embeddedDir);
     }
 
@@ -80,6 +95,7 @@ public record WorkerConfig(
      * @param jobsTopic topic the jobs are read from
      * @param resultsTopic topic results are written to
      * @param eventsTopic topic latency events are written to
+     * @param deadLetterTopic topic records that cannot be read as jobs are copied to
      * @param clientProperties every other {@code kafka.*} key, without the prefix, passed to the
      *     clients as is (TLS, SASL, timeouts)
      */
@@ -89,6 +105,7 @@ public record WorkerConfig(
             String jobsTopic,
             String resultsTopic,
             String eventsTopic,
+            String deadLetterTopic,
             Map<String, String> clientProperties) {
         /** Copies the pass-through map. */
         public Kafka {
@@ -102,7 +119,13 @@ public record WorkerConfig(
 
         Kafka withBootstrapServers(String servers) {
             return new Kafka(
-                    servers, groupId, jobsTopic, resultsTopic, eventsTopic, clientProperties);
+                    servers,
+                    groupId,
+                    jobsTopic,
+                    resultsTopic,
+                    eventsTopic,
+                    deadLetterTopic,
+                    clientProperties);
         }
 
         @Override
@@ -118,6 +141,8 @@ public record WorkerConfig(
                     + resultsTopic
                     + "/"
                     + eventsTopic
+                    + "/"
+                    + deadLetterTopic
                     + ", clientProperties="
                     + clientProperties.keySet()
                     + "]";
@@ -132,9 +157,36 @@ public record WorkerConfig(
      * @param accessKey access key id
      * @param secretKey secret access key
      * @param bucket the bucket the embedded mode creates and {@code submit} uploads to by default
+     * @param caFile PEM certificates to trust for an HTTPS endpoint, besides the JDK's, or {@code
+     *     null}
+     * @param allowedBuckets the buckets jobs may read and write; empty means any
+     * @param outputPrefix every output key must start with it; empty means any key
      */
     public record Storage(
-            URI endpoint, String region, String accessKey, Secret secretKey, String bucket) {
+            URI endpoint,
+            String region,
+            String accessKey,
+            Secret secretKey,
+            String bucket,
+            Path caFile,
+            Set<String> allowedBuckets,
+            String outputPrefix) {
+        /** Copies the allow-list. */
+        public Storage {
+            allowedBuckets = Set.copyOf(allowedBuckets);
+            Objects.requireNonNull(outputPrefix, "outputPrefix");
+            if (outputPrefix.contains("..") || outputPrefix.startsWith("/")) {
+                throw new ConfigException(
+                        "storage.outputPrefix must not start with / or contain .., got "
+                                + outputPrefix);
+            }
+        }
+
+        /** Whether jobs may use this bucket. */
+        public boolean bucketAllowed(String name) {
+            return allowedBuckets.isEmpty() || allowedBuckets.contains(name);
+        }
+
         /** Whether an endpoint was configured. */
         public boolean configured() {
             return endpoint != null;
@@ -148,8 +200,49 @@ public record WorkerConfig(
      *     reference fill model
      * @param contract the contract to assume, or {@code null} to detect it
      * @param outputScale the output's full-intensity value (1 or 255), or {@code null} to probe it
+     * @param remote {@code s3://bucket/key} of a model to download at start (then {@code path} is
+     *     {@code null}), or {@code null}
+     * @param sha256 the model file's expected SHA-256 (hex), or {@code null} not to check
+     * @param cacheDir where downloaded models are kept, by checksum, across restarts
      */
-    public record Model(Path path, ModelContract contract, Float outputScale) {}
+    public record Model(
+            Path path,
+            ModelContract contract,
+            Float outputScale,
+            String remote,
+            String sha256,
+            Path cacheDir) {
+        /** Validates the checksum's form. */
+        public Model {
+            if (sha256 != null && !sha256.matches("[0-9a-f]{64}")) {
+                throw new ConfigException("model.sha256 must be 64 lower-case hex digits");
+            }
+            if (remote != null && !remote.matches("s3://[^/]+/.+")) {
+                throw new ConfigException(
+                        "model.path " + remote + " is not of the form s3://bucket/key");
+            }
+        }
+
+        /** The same settings with the model at a local file (the downloaded remote one). */
+        public Model atLocalFile(Path file) {
+            return new Model(file, contract, outputScale, null, sha256, cacheDir);
+        }
+    }
+
+    /** A copy whose model is the given local file. */
+    public WorkerConfig withModelFile(Path file) {
+        return new WorkerConfig(
+                workerId,
+                maxInFlight,
+                kafka,
+                storage,
+                model.atLocalFile(file),
+                inference,
+                image,
+                delivery,
+                management,
+                embeddedDir);
+    }
 
     /**
      * Inference runtime settings.
@@ -166,6 +259,7 @@ public record WorkerConfig(
      *     for 80%) of the device's memory, resolved when the worker starts
      */
     public record Inference(
+            int sessions,
             int threads,
             long maxPixels,
             int maxBatch,
@@ -178,6 +272,9 @@ public record WorkerConfig(
             ExecutionProviders.Device device) {
         /** Validates ranges. */
         public Inference {
+            if (sessions < 1 || sessions > 64) {
+                throw new ConfigException("inference.sessions must be 1-64, got " + sessions);
+            }
             if (threads < 0) {
                 throw new ConfigException("inference.threads must be >= 0, got " + threads);
             }
@@ -217,6 +314,7 @@ public record WorkerConfig(
      * @param maskDilatePx default growth of the mask, in pixels (0-64)
      * @param fillHoles whether enclosed holes of a mask are filled by default
      * @param seamPx width of the feathered seam outside the mask where model output blends in
+     * @param maskMaxParts masks with more separate parts are refused
      */
     public record Image(
             long maxPixels,
@@ -225,7 +323,8 @@ public record WorkerConfig(
             int jpegQuality,
             int maskDilatePx,
             boolean fillHoles,
-            int seamPx) {
+            int seamPx,
+            int maskMaxParts) {
         /** Validates ranges. */
         public Image {
             if (maxPixels < 1 || maxBytes < 1) {
@@ -242,6 +341,56 @@ public record WorkerConfig(
             }
             if (seamPx < 0 || seamPx > 16) {
                 throw new ConfigException("mask.seamPx must be 0-16, got " + seamPx);
+            }
+            if (maskMaxParts < 1) {
+                throw new ConfigException("mask.maxParts must be >= 1, got " + maskMaxParts);
+            }
+        }
+    }
+
+    /**
+     * The management port and log format.
+     *
+     * @param host address the management HTTP server binds
+     * @param port its port; 0 for a free one, -1 for none
+     * @param jsonLogs whether log lines are JSON objects (one per line) instead of text
+     */
+    public record Management(String host, int port, boolean jsonLogs) {
+        /** Validates ranges. */
+        public Management {
+            if (port < -1 || port > 65535) {
+                throw new ConfigException("management.port must be -1 to 65535, got " + port);
+            }
+        }
+    }
+
+    /**
+     * Retries and shutdown.
+     *
+     * @param retryMaxAttempts most attempts of one storage call that failed for a retryable reason
+     * @param retryInitialBackoffMillis wait before the second attempt; doubled before each next one
+     * @param retryMaxBackoffMillis longest wait between two attempts
+     * @param shutdownGraceMillis how long a stopping worker lets jobs in flight finish
+     */
+    public record Delivery(
+            int retryMaxAttempts,
+            long retryInitialBackoffMillis,
+            long retryMaxBackoffMillis,
+            long shutdownGraceMillis) {
+        /** Validates ranges. */
+        public Delivery {
+            if (retryMaxAttempts < 1) {
+                throw new ConfigException(
+                        "retry.maxAttempts must be >= 1, got " + retryMaxAttempts);
+            }
+            if (retryInitialBackoffMillis < 1
+                    || retryMaxBackoffMillis < retryInitialBackoffMillis) {
+                throw new ConfigException(
+                        "retry.initialBackoff must be >= 1 and retry.maxBackoff >= it");
+            }
+            if (shutdownGraceMillis < 0) {
+                throw new ConfigException(
+                        "shutdown.grace must be >= 0, got " + shutdownGraceMillis);
             }
         }
     }

@@ -60,10 +60,33 @@ public final class EmbeddedKafka implements AutoCloseable {
     private final String clusterId;
     private boolean closed;
 
-    private EmbeddedKafka(KafkaRaftServer server, String bootstrapServers, String clusterId) {
+    private final Path dataDir;
+    private final int brokerPort;
+    private final int controllerPort;
+
+    private EmbeddedKafka(
+            KafkaRaftServer server,
+            String clusterId,
+            Path dataDir,
+            int brokerPort,
+            int controllerPort) {
         this.server = server;
-        this.bootstrapServers = bootstrapServers;
+        this.bootstrapServers = "127.0.0.1:" + brokerPort;
         this.clusterId = clusterId;
+        this.dataDir = dataDir;
+        this.brokerPort = brokerPort;
+        this.controllerPort = controllerPort;
+    }
+
+    /**
+     * Starts this broker again, after {@link #close()}, on the same ports and data: clients
+     * configured with {@link #bootstrapServers()} reconnect to it. For fault tests.
+     *
+     * @return the restarted broker
+     */
+    public EmbeddedKafka restart() {
+        close();
+        return start(dataDir, brokerPort, controllerPort);
     }
 
     /**
@@ -82,26 +105,10 @@ public final class EmbeddedKafka implements AutoCloseable {
         interceptExit();
         RuntimeException failure = null;
         for (int attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
-            int brokerPort = FreePorts.pick();
-            int controllerPort = FreePorts.pick();
-            Properties props = brokerProperties(logDir, brokerPort, controllerPort);
-            KafkaRaftServer server = null;
             try {
-                format(logDir, clusterId, props);
-                server = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
-                server.startup();
-                String bootstrap = "127.0.0.1:" + brokerPort;
-                LOG.info(
-                        "Embedded Kafka {} started on {} (data in {})",
-                        clusterId,
-                        bootstrap,
-                        logDir);
-                return new EmbeddedKafka(server, bootstrap, clusterId);
+                return startOn(dataDir, clusterId, FreePorts.pick(), FreePorts.pick());
             } catch (RuntimeException e) {
                 failure = failure == null ? e : addSuppressed(failure, e);
-                if (server != null) {
-                    stopQuietly(server);
-                }
                 if (!isBindFailure(e)) {
                     break;
                 }
@@ -110,6 +117,44 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
         releaseExit();
         throw new IllegalStateException("Embedded Kafka failed to start in " + logDir, failure);
+    }
+
+    private static EmbeddedKafka start(Path dataDir, int brokerPort, int controllerPort) {
+        interceptExit();
+        try {
+            return startOn(
+                    dataDir.toAbsolutePath(),
+                    clusterId(dataDir.toAbsolutePath()),
+                    brokerPort,
+                    controllerPort);
+        } catch (RuntimeException e) {
+            releaseExit();
+            throw new IllegalStateException("Embedded Kafka failed to restart in " + dataDir, e);
+        }
+    }
+
+    private static EmbeddedKafka startOn(
+            Path dataDir, String clusterId, int brokerPort, int controllerPort) {
+        Path logDir = dataDir.toAbsolutePath().resolve("kraft-logs");
+        Properties props = brokerProperties(logDir, brokerPort, controllerPort);
+        KafkaRaftServer server = null;
+        try {
+            format(logDir, clusterId, props);
+            server = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
+            server.startup();
+            LOG.info(
+                    "Embedded Kafka {} started on 127.0.0.1:{} (data in {})",
+                    clusterId,
+                    brokerPort,
+                    logDir);
+            return new EmbeddedKafka(
+                    server, clusterId, dataDir.toAbsolutePath(), brokerPort, controllerPort);
+        } catch (RuntimeException e) {
+            if (server != null) {
+                stopQuietly(server);
+            }
+            throw e;
+        }
     }
 
     /** Returns the bootstrap servers clients connect to, as {@code 127.0.0.1:PORT}. */

@@ -48,6 +48,15 @@ public final class EmbeddedS3 implements AutoCloseable {
      * @throws IllegalStateException if the server cannot start
      */
     public static EmbeddedS3 startFilesystem(Path dir, String accessKey, String secretKey) {
+        return startFilesystem(dir, accessKey, secretKey, 0);
+    }
+
+    /**
+     * Like {@link #startFilesystem(Path, String, String)} on a given port (0: a free one), so that
+     * a fault test can stop the server and start it again where clients expect it.
+     */
+    public static EmbeddedS3 startFilesystem(
+            Path dir, String accessKey, String secretKey, int port) {
         Objects.requireNonNull(dir, "dir");
         Path root = dir.toAbsolutePath();
         try {
@@ -59,7 +68,8 @@ public final class EmbeddedS3 implements AutoCloseable {
                 new FilesystemNio2BlobStore(root.toString()),
                 accessKey,
                 secretKey,
-                root.toString());
+                root.toString(),
+                port);
     }
 
     /**
@@ -71,27 +81,56 @@ public final class EmbeddedS3 implements AutoCloseable {
      * @throws IllegalStateException if the server cannot start
      */
     public static EmbeddedS3 startInMemory(String accessKey, String secretKey) {
-        return start(new TransientNio2BlobStore(), accessKey, secretKey, "memory");
+        return start(new TransientNio2BlobStore(), accessKey, secretKey, "memory", 0);
+    }
+
+    /**
+     * Starts an in-memory endpoint that serves HTTPS only, with the key and certificate of a key
+     * store: for testing clients that must trust a private CA.
+     *
+     * @param keyStore a JKS or PKCS12 key store holding the server's key and certificate
+     * @param password the key store's password
+     */
+    public static EmbeddedS3 startInMemoryTls(
+            String accessKey, String secretKey, Path keyStore, String password) {
+        BlobStore store = new TransientNio2BlobStore();
+        S3Proxy proxy =
+                S3Proxy.builder()
+                        .blobStore(store)
+                        .secureEndpoint(URI.create("https://127.0.0.1:0"))
+                        .keyStore(keyStore.toAbsolutePath().toString(), password)
+                        .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, accessKey, secretKey)
+                        .stopTimeout(0)
+                        .build();
+        return start(proxy, store, "memory, TLS", true);
     }
 
     private static EmbeddedS3 start(
-            BlobStore store, String accessKey, String secretKey, String description) {
+            BlobStore store, String accessKey, String secretKey, String description, int port) {
         Objects.requireNonNull(accessKey, "accessKey");
         Objects.requireNonNull(secretKey, "secretKey");
         S3Proxy proxy =
                 S3Proxy.builder()
                         .blobStore(store)
-                        .endpoint(URI.create("http://127.0.0.1:0"))
+                        .endpoint(URI.create("http://127.0.0.1:" + port))
                         .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, accessKey, secretKey)
                         .stopTimeout(0)
                         .build();
+        return start(proxy, store, description, false);
+    }
+
+    private static EmbeddedS3 start(
+            S3Proxy proxy, BlobStore store, String description, boolean tls) {
         try {
             proxy.start();
         } catch (Exception e) {
             stopQuietly(proxy);
             throw new IllegalStateException("Embedded S3 failed to start (" + description + ")", e);
         }
-        URI endpoint = URI.create("http://127.0.0.1:" + proxy.getPort());
+        URI endpoint =
+                tls
+                        ? URI.create("https://127.0.0.1:" + proxy.getSecurePort())
+                        : URI.create("http://127.0.0.1:" + proxy.getPort());
         LOG.info("Embedded S3 started on {} (data in {})", endpoint, description);
         return new EmbeddedS3(proxy, store, endpoint, description);
     }

@@ -81,6 +81,8 @@ public final class ImageCodec {
                                     + " pixels (image.maxPixels)");
                 }
                 BufferedImage image;
+                java.util.List<String> warnings = new java.util.ArrayList<>();
+                reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
                 try {
                     image = reader.read(0);
                 } catch (IOException | RuntimeException e) {
@@ -93,6 +95,22 @@ public final class ImageCodec {
                                     + ") cannot be decoded: "
                                     + e.getMessage(),
                             e);
+                }
+                // A truncated JPEG decodes "successfully", its missing rows grey, with only a
+                // warning to tell: inpainting that would return a damaged picture as a success.
+                for (String warning : warnings) {
+                    String w = warning.toLowerCase(Locale.ROOT);
+                    if (w.contains("premature end") || w.contains("truncat")) {
+                        throw new JobFailure(
+                                ErrorCode.IMAGE_DECODE_FAILED,
+                                "the "
+                                        + what
+                                        + " ("
+                                        + format
+                                        + ") is truncated: "
+                                        + warning
+                                        + "; upload the whole file");
+                    }
                 }
                 // The pixel limit above used the stored size: a quarter turn keeps the count.
                 return ExifOrientation.apply(toPicture(image), ExifOrientation.of(bytes));

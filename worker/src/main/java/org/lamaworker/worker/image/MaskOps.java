@@ -186,13 +186,23 @@ public final class MaskOps {
      * Bounding boxes of the 8-connected parts of the hole, in the order their first pixels appear.
      */
     public static List<Region> components(Mask mask) {
+        return components(mask, Integer.MAX_VALUE);
+    }
+
+    /**
+     * Like {@link #components(Mask)}, but stops once more than {@code limit} parts are found, so a
+     * noise picture sent as a mask costs one partial scan, not a region per speck.
+     *
+     * @return at most {@code limit + 1} regions
+     */
+    public static List<Region> components(Mask mask, int limit) {
         int w = mask.width();
         int h = mask.height();
         boolean[] hole = mask.hole();
         boolean[] seen = new boolean[hole.length];
         IntStack stack = new IntStack();
         List<Region> regions = new ArrayList<>();
-        for (int start = 0; start < hole.length; start++) {
+        for (int start = 0; start < hole.length && regions.size() <= limit; start++) {
             if (!hole[start] || seen[start]) {
                 continue;
             }

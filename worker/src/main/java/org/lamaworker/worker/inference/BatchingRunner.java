@@ -1,20 +1,19 @@
 package org.lamaworker.worker.inference;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one thread that runs a model session, batching inputs of one tensor size from different jobs
+ * The threads that run a model's sessions, one dedicated thread per session, all fed by one
+ * bounded-by-admission queue. Each thread batches inputs of one tensor size from different jobs
  * into one run (up to {@code maxBatch}), waiting at most {@code maxBatchDelayMillis} for more to
- * arrive. Models without a batch axis run one input at a time. Requests of another size wait their
- * turn in arrival order.
+ * arrive. Models without a batch axis run one input at a time. Requests of another size go back to
+ * the head of the queue, so they keep their turn and any idle session can take them.
  */
 public final class BatchingRunner implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(BatchingRunner.class);
@@ -26,22 +25,47 @@ public final class BatchingRunner implements AutoCloseable {
         }
     }
 
-    private final InpaintModel model;
     private final int maxBatch;
     private final long maxBatchDelayNanos;
-    private final LinkedBlockingQueue<Request> queue = new LinkedBlockingQueue<>();
-    private final Deque<Request> deferred = new ArrayDeque<>();
-    private final Thread thread;
+    private final LinkedBlockingDeque<Request> queue = new LinkedBlockingDeque<>();
+    private final List<Thread> threads = new ArrayList<>();
     private volatile boolean closed;
+    private volatile java.util.function.IntConsumer batchListener = n -> {};
 
-    /** Starts the runner's thread. */
+    /** Tells {@code listener} the number of inputs of every model run, from the runner threads. */
+    public void onBatch(java.util.function.IntConsumer listener) {
+        this.batchListener = listener;
+    }
+
+    /** Starts one thread for one session. */
     public BatchingRunner(InpaintModel model, int maxBatch, long maxBatchDelayMillis) {
-        this.model = model;
-        this.maxBatch = model.info().batchAxis() ? maxBatch : 1;
+        this(List.of(model), maxBatch, maxBatchDelayMillis);
+    }
+
+    /**
+     * Starts one thread per session; the sessions must be of one model.
+     *
+     * @param sessions sessions of one model, each run only by its own thread
+     */
+    public BatchingRunner(List<InpaintModel> sessions, int maxBatch, long maxBatchDelayMillis) {
+        if (sessions.isEmpty()) {
+            throw new IllegalArgumentException("no session to run");
+        }
+        this.maxBatch = sessions.get(0).info().batchAxis() ? maxBatch : 1;
         this.maxBatchDelayNanos = TimeUnit.MILLISECONDS.toNanos(maxBatchDelayMillis);
-        this.thread = new Thread(this::loop, "lama-inference-" + model.id());
-        thread.setDaemon(true);
-        thread.start();
+        for (int i = 0; i < sessions.size(); i++) {
+            InpaintModel session = sessions.get(i);
+            Thread thread =
+                    new Thread(() -> loop(session), "lama-inference-" + i + "-" + session.id());
+            thread.setDaemon(true);
+            threads.add(thread);
+        }
+        threads.forEach(Thread::start);
+    }
+
+    /** Requests waiting for a session. */
+    public int queued() {
+        return queue.size();
     }
 
     /**
@@ -59,18 +83,15 @@ public final class BatchingRunner implements AutoCloseable {
         return result;
     }
 
-    private void loop() {
+    private void loop(InpaintModel session) {
         while (!closed) {
             try {
-                Request first =
-                        deferred.isEmpty()
-                                ? queue.poll(100, TimeUnit.MILLISECONDS)
-                                : deferred.poll();
+                Request first = queue.poll(100, TimeUnit.MILLISECONDS);
                 if (first == null) {
                     continue;
                 }
                 List<Request> batch = gather(first);
-                run(batch);
+                run(session, batch);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
@@ -83,6 +104,7 @@ public final class BatchingRunner implements AutoCloseable {
     /** Same-size requests that arrive within the delay, up to maxBatch inputs in all. */
     private List<Request> gather(Request first) throws InterruptedException {
         List<Request> batch = new ArrayList<>();
+        List<Request> deferred = new ArrayList<>();
         batch.add(first);
         int inputs = first.inputs().size();
         long deadline = System.nanoTime() + maxBatchDelayNanos;
@@ -99,17 +121,22 @@ public final class BatchingRunner implements AutoCloseable {
                 deferred.add(next);
             }
         }
+        for (int i = deferred.size() - 1; i >= 0; i--) {
+            queue.addFirst(deferred.get(i));
+        }
         return batch;
     }
 
-    private void run(List<Request> batch) {
+    private void run(InpaintModel session, List<Request> batch) {
         List<InferenceInput> all = new ArrayList<>();
         batch.forEach(r -> all.addAll(r.inputs()));
         List<float[]> outputs = new ArrayList<>(all.size());
         try {
             for (int start = 0; start < all.size(); start += maxBatch) {
-                outputs.addAll(
-                        model.run(all.subList(start, Math.min(all.size(), start + maxBatch))));
+                List<InferenceInput> inputs =
+                        all.subList(start, Math.min(all.size(), start + maxBatch));
+                outputs.addAll(session.run(inputs));
+                batchListener.accept(inputs.size());
             }
         } catch (RuntimeException e) {
             batch.forEach(r -> r.result().completeExceptionally(e));
@@ -125,14 +152,16 @@ public final class BatchingRunner implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        thread.interrupt();
+        threads.forEach(Thread::interrupt);
         try {
-            thread.join(TimeUnit.SECONDS.toMillis(30));
+            for (Thread thread : threads) {
+                thread.join(TimeUnit.SECONDS.toMillis(30));
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         Request left;
-        while ((left = queue.poll()) != null || (left = deferred.poll()) != null) {
+        while ((left = queue.poll()) != null) {
             left.result()
                     .completeExceptionally(new IllegalStateException("inference runner closed"));
         }

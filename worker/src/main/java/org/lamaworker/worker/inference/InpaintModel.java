@@ -60,11 +60,23 @@ public final class InpaintModel implements AutoCloseable {
             return new Options(path, threads, null, null, true, ExecutionProviders.Device.CPU);
         }
 
-        /** The options the worker's configuration asks for. */
+        /**
+         * The options the worker's configuration asks for. Without a configured thread count, the
+         * processors are shared out among the sessions, so that sessions running at once do not
+         * oversubscribe the cores.
+         */
         public static Options of(org.lamaworker.worker.config.WorkerConfig config) {
+            int threads = config.inference().threads();
+            if (threads == 0) {
+                threads =
+                        Math.max(
+                                1,
+                                Runtime.getRuntime().availableProcessors()
+                                        / config.inference().sessions());
+            }
             return new Options(
                     config.model().path(),
-                    config.inference().threads(),
+                    threads,
                     config.model().contract(),
                     config.model().outputScale(),
                     config.inference().allowSpinning(),

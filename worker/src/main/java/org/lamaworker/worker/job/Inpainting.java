@@ -105,6 +105,15 @@ public final class Inpainting {
                         options.maskDilatePx() != null
                                 ? options.maskDilatePx()
                                 : limits.maskDilatePx());
+        int parts = MaskOps.components(mask, limits.maskMaxParts()).size();
+        if (parts > limits.maskMaxParts()) {
+            throw new JobFailure(
+                    ErrorCode.MASK_TOO_COMPLEX,
+                    "the mask has more than "
+                            + limits.maskMaxParts()
+                            + " separate parts (mask.maxParts); send strokes or filled shapes, not"
+                            + " a picture or noise");
+        }
         WorkerConfig.Inference inference = config.inference();
         Strategy strategy =
                 options.strategy() != null

@@ -29,6 +29,8 @@ public final class JobProcessor {
     private final Inpainting work;
     private final WorkerExecutor cpu;
     private final BatchingRunner runner;
+    private final AccessPolicy policy;
+    private final StorageRetry retry;
 
     /** Wires the stages. */
     public JobProcessor(
@@ -37,11 +39,14 @@ public final class JobProcessor {
             WorkerExecutor cpu,
             BatchingRunner runner,
             WorkerConfig config,
-            CostModel costs) {
+            CostModel costs,
+            StorageRetry retry) {
         this.store = store;
         this.work = new Inpainting(model, config, costs);
         this.cpu = cpu;
         this.runner = runner;
+        this.policy = new AccessPolicy(config.storage());
+        this.retry = retry;
     }
 
     /** Milliseconds per stage, filled in as the job advances; touched by one stage at a time. */
@@ -84,7 +89,18 @@ public final class JobProcessor {
     public Future<InpaintResult> process(
             InpaintJob job, long queuedMillis, int attempt, MemoryBudget.Reservation reservation) {
         Clock clock = new Clock();
-        ObjectRef output = job.outputOrDefault();
+        ObjectRef output;
+        try {
+            output = policy.check(job);
+        } catch (JobFailure refused) {
+            return Future.succeededFuture(
+                    InpaintResult.failed(
+                            job.jobId(),
+                            Failures.toError(refused),
+                            job.attributes(),
+                            attempt,
+                            clock.timings(queuedMillis)));
+        }
         JobOptions options = job.options();
         return checkDeadline(job)
                 .compose(v -> download(job))
@@ -108,7 +124,14 @@ public final class JobProcessor {
                 .compose(
                         encoded -> {
                             clock.encode = clock.lap();
-                            return store.put(output, encoded.bytes(), encoded.contentType())
+                            return retry.call(
+                                            () ->
+                                                    store.put(
+                                                            output,
+                                                            encoded.bytes(),
+                                                            encoded.contentType()),
+                                            job.deadline(),
+                                            "upload of " + output)
                                     .map(
                                             size -> {
                                                 clock.upload = clock.lap();
@@ -149,8 +172,16 @@ public final class JobProcessor {
 
     /** Fetches image and mask together; the image's failure is reported first. */
     private Future<byte[][]> download(InpaintJob job) {
-        Future<byte[]> image = store.get(job.image(), ErrorCode.IMAGE_NOT_FOUND);
-        Future<byte[]> mask = store.get(job.mask(), ErrorCode.MASK_NOT_FOUND);
+        Future<byte[]> image =
+                retry.call(
+                        () -> store.get(job.image(), ErrorCode.IMAGE_NOT_FOUND),
+                        job.deadline(),
+                        "download of " + job.image());
+        Future<byte[]> mask =
+                retry.call(
+                        () -> store.get(job.mask(), ErrorCode.MASK_NOT_FOUND),
+                        job.deadline(),
+                        "download of " + job.mask());
         return Future.join(image, mask)
                 .transform(
                         done -> {

@@ -44,8 +44,9 @@ public final class JobConsumer {
     private final Map<TopicPartition, OffsetTracker> trackers = new HashMap<>();
     private final Set<TopicPartition> assigned = new HashSet<>();
     private final Queue<KafkaConsumerRecord<String, byte[]>> waiting = new ArrayDeque<>();
-    private int inFlight;
-    private boolean paused;
+    private volatile int inFlight;
+    private volatile boolean paused;
+    private volatile int assignedCount;
     private long pauses;
     private long assignments;
     private boolean stopping;
@@ -76,6 +77,13 @@ public final class JobConsumer {
         config.put("value.deserializer", ByteArrayDeserializer.class.getName());
         config.put("enable.auto.commit", "false");
         config.putIfAbsent("auto.offset.reset", "earliest");
+        if (!"consumer".equalsIgnoreCase(config.getOrDefault("group.protocol", "classic"))) {
+            // Incremental rebalances: when a worker joins or leaves, only the partitions that move
+            // are revoked, so the others' jobs in flight are not redone by a new owner.
+            config.putIfAbsent(
+                    "partition.assignment.strategy",
+                    "org.apache.kafka.clients.consumer.CooperativeStickyAssignor");
+        }
         // Records fetched past the in-flight limit wait in memory: keep that batch small.
         config.putIfAbsent("max.poll.records", String.valueOf(Math.max(1, maxInFlight)));
         this.consumer = KafkaConsumer.create(vertx, config);
@@ -103,6 +111,16 @@ public final class JobConsumer {
         return inFlight;
     }
 
+    /** How many partitions are assigned now; safe to read from any thread. */
+    public int assignedCount() {
+        return assignedCount;
+    }
+
+    /** The Kafka client underneath, for its metrics only (it belongs to the polling thread). */
+    public org.apache.kafka.clients.consumer.Consumer<String, byte[]> nativeConsumer() {
+        return consumer.unwrap();
+    }
+
     /** Partitions currently assigned to this worker. */
     public Set<TopicPartition> assignment() {
         return Set.copyOf(assigned);
@@ -111,6 +129,7 @@ public final class JobConsumer {
     private void onAssigned(Set<TopicPartition> partitions) {
         assignments++;
         assigned.addAll(partitions);
+        assignedCount = assigned.size();
         LOG.info("Assigned {}", partitions);
         if (paused || stopping) {
             consumer.pause(partitions);
@@ -120,6 +139,7 @@ public final class JobConsumer {
     private void onRevoked(Set<TopicPartition> partitions) {
         LOG.info("Revoked {}", partitions);
         assigned.removeAll(partitions);
+        assignedCount = assigned.size();
         // Jobs of revoked partitions still publish their results, but their offsets are no longer
         // ours to commit: the new owner re-reads from the last commit (at-least-once).
         partitions.forEach(trackers::remove);

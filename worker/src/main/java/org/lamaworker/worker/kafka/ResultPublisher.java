@@ -2,6 +2,7 @@ package org.lamaworker.worker.kafka;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
 import io.vertx.kafka.client.producer.KafkaProducer;
 import io.vertx.kafka.client.producer.KafkaProducerRecord;
 import io.vertx.kafka.client.producer.RecordMetadata;
@@ -22,6 +23,10 @@ public final class ResultPublisher {
     private final KafkaProducer<String, byte[]> producer;
     private final String resultsTopic;
     private final String eventsTopic;
+    private final String deadLetterTopic;
+
+    /** Prefix of the headers a dead-lettered record gets. */
+    public static final String HEADER_PREFIX = "lama.dlq.";
 
     /** Creates the producer. */
     public ResultPublisher(Vertx vertx, WorkerConfig.Kafka kafka, String clientId) {
@@ -36,6 +41,7 @@ public final class ResultPublisher {
         this.producer = KafkaProducer.create(vertx, config);
         this.resultsTopic = kafka.resultsTopic();
         this.eventsTopic = kafka.eventsTopic();
+        this.deadLetterTopic = kafka.deadLetterTopic();
     }
 
     /** Publishes a result; completes when the broker acknowledged it. */
@@ -48,6 +54,27 @@ public final class ResultPublisher {
     public Future<RecordMetadata> publish(LatencyEvent event) {
         return producer.send(
                 KafkaProducerRecord.create(eventsTopic, event.jobId(), JsonCodec.encode(event)));
+    }
+
+    /**
+     * Copies a record that cannot be read as a job to the dead-letter topic: its original key,
+     * value and headers, plus headers naming the reason and where it came from. Completes when the
+     * broker acknowledged it.
+     *
+     * @param reason the error code
+     * @param message what was wrong, for a person reading the topic
+     */
+    public Future<RecordMetadata> deadLetter(
+            KafkaConsumerRecord<String, byte[]> record, String reason, String message) {
+        KafkaProducerRecord<String, byte[]> copy =
+                KafkaProducerRecord.create(deadLetterTopic, record.key(), record.value());
+        copy.addHeaders(record.headers());
+        copy.addHeader(HEADER_PREFIX + "reason", reason);
+        copy.addHeader(HEADER_PREFIX + "message", message);
+        copy.addHeader(HEADER_PREFIX + "topic", record.topic());
+        copy.addHeader(HEADER_PREFIX + "partition", String.valueOf(record.partition()));
+        copy.addHeader(HEADER_PREFIX + "offset", String.valueOf(record.offset()));
+        return producer.send(copy);
     }
 
     /** Flushes and closes the producer. */

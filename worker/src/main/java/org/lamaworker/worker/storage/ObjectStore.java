@@ -6,7 +6,13 @@ import io.minio.GetObjectResponse;
 import io.minio.MinioAsyncClient;
 import io.minio.PutObjectArgs;
 import io.minio.StatObjectArgs;
+import io.minio.credentials.AwsConfigProvider;
+import io.minio.credentials.AwsEnvironmentProvider;
+import io.minio.credentials.ChainedProvider;
+import io.minio.credentials.IamAwsProvider;
+import io.minio.credentials.MinioEnvironmentProvider;
 import io.minio.errors.ErrorResponseException;
+import io.minio.http.HttpUtils;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
@@ -14,7 +20,10 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
 import java.util.concurrent.CompletionStage;
+import okhttp3.OkHttpClient;
 import org.lamaworker.protocol.ErrorCode;
 import org.lamaworker.protocol.ObjectRef;
 import org.lamaworker.worker.config.WorkerConfig;
@@ -30,6 +39,8 @@ public final class ObjectStore {
     private final MinioAsyncClient client;
     private final WorkerExecutor io;
     private final long maxBytes;
+    private static final long CONNECT_TIMEOUT_MILLIS = 10_000;
+    private static final long TRANSFER_TIMEOUT_MILLIS = 120_000;
 
     /** Builds the client for the configured endpoint and credentials. */
     public ObjectStore(
@@ -37,12 +48,44 @@ public final class ObjectStore {
         this.vertx = vertx;
         this.io = io;
         this.maxBytes = maxBytes;
-        this.client =
+        OkHttpClient http = httpClient(storage.caFile());
+        MinioAsyncClient.Builder builder =
                 MinioAsyncClient.builder()
                         .endpoint(storage.endpoint().toString())
                         .region(storage.region())
-                        .credentials(storage.accessKey(), storage.secretKey().reveal())
-                        .build();
+                        .httpClient(http);
+        if (storage.accessKey() != null) {
+            builder.credentials(storage.accessKey(), storage.secretKey().reveal());
+        } else {
+            // No keys configured: the standard sources, in the SDKs' usual order.
+            builder.credentialsProvider(
+                    new ChainedProvider(
+                            new AwsEnvironmentProvider(),
+                            new MinioEnvironmentProvider(),
+                            new AwsConfigProvider(null, null),
+                            new IamAwsProvider(null, http)));
+        }
+        this.client = builder.build();
+    }
+
+    /**
+     * The SDK's client with shorter timeouts than its 5-minute defaults, so an unreachable endpoint
+     * fails an attempt (and lets the retry policy decide) instead of holding a job for minutes;
+     * with a CA file, trusting the certificates in it.
+     */
+    private static OkHttpClient httpClient(Path caFile) {
+        OkHttpClient client =
+                HttpUtils.newDefaultHttpClient(
+                        CONNECT_TIMEOUT_MILLIS, TRANSFER_TIMEOUT_MILLIS, TRANSFER_TIMEOUT_MILLIS);
+        if (caFile == null) {
+            return client;
+        }
+        try {
+            return HttpUtils.enableExternalCertificates(client, caFile.toString());
+        } catch (IOException | GeneralSecurityException e) {
+            throw new IllegalArgumentException(
+                    "s3.caFile " + caFile + " is not a readable PEM certificate file: " + e, e);
+        }
     }
 
     /**
@@ -95,6 +138,36 @@ public final class ObjectStore {
                                     ref.toString());
                         })
                 .compose(response -> io.executeBlocking(() -> drain(response, ref), false));
+    }
+
+    /**
+     * Streams an object into a file, whatever its size (a model, not a job's picture).
+     *
+     * @return the number of bytes written
+     */
+    public Future<Long> download(ObjectRef ref, Path file) {
+        return call(
+                        () ->
+                                client.getObject(
+                                        GetObjectArgs.builder()
+                                                .bucket(ref.bucket())
+                                                .object(ref.key())
+                                                .build()),
+                        ErrorCode.IMAGE_NOT_FOUND,
+                        ref.toString())
+                .compose(
+                        response ->
+                                io.executeBlocking(
+                                        () -> {
+                                            try (InputStream in = response) {
+                                                return java.nio.file.Files.copy(
+                                                        in,
+                                                        file,
+                                                        java.nio.file.StandardCopyOption
+                                                                .REPLACE_EXISTING);
+                                            }
+                                        },
+                                        false));
     }
 
     /** Uploads bytes; the future carries the stored size. */

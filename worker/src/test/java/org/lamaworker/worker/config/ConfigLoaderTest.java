@@ -87,6 +87,56 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void secretKeyFromAFileOrNoKeysForTheStandardSources(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws IOException {
+        Path file = dir.resolve("secret");
+        Files.writeString(file, "file-held-secret\n");
+        Map<String, String> servers =
+                Map.of(
+                        "LAMA_KAFKA_BOOTSTRAP_SERVERS", "k:9092",
+                        "LAMA_S3_ENDPOINT", "http://s3:9000");
+        Map<String, String> withFile = new java.util.HashMap<>(servers);
+        withFile.put("LAMA_S3_ACCESS_KEY", "id");
+        withFile.put("LAMA_S3_SECRET_KEY_FILE", file.toString());
+        WorkerConfig fromFile = ConfigLoader.load(null, withFile, Map.of());
+        assertThat(fromFile.storage().secretKey().reveal()).isEqualTo("file-held-secret");
+        assertThat(fromFile.toString()).doesNotContain("file-held-secret");
+
+        WorkerConfig standard = ConfigLoader.load(null, servers, Map.of());
+        assertThat(standard.storage().accessKey()).isNull();
+        assertThat(standard.storage().secretKey()).isNull();
+
+        Map<String, String> half = new java.util.HashMap<>(servers);
+        half.put("LAMA_S3_ACCESS_KEY", "id");
+        assertThatThrownBy(() -> ConfigLoader.load(null, half, Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("s3.secretKey");
+    }
+
+    @Test
+    void sessionsShareTheCoresUnlessThreadsAreSet() {
+        WorkerConfig two =
+                ConfigLoader.load(null, Map.of("LAMA_INFERENCE_SESSIONS", "2"), Map.of());
+        int cores = Runtime.getRuntime().availableProcessors();
+        assertThat(two.inference().sessions()).isEqualTo(2);
+        assertThat(org.lamaworker.worker.inference.InpaintModel.Options.of(two).threads())
+                .isEqualTo(Math.max(1, cores / 2));
+        WorkerConfig pinned =
+                ConfigLoader.load(
+                        null,
+                        Map.of("LAMA_INFERENCE_SESSIONS", "2", "LAMA_INFERENCE_THREADS", "3"),
+                        Map.of());
+        assertThat(org.lamaworker.worker.inference.InpaintModel.Options.of(pinned).threads())
+                .isEqualTo(3);
+        assertThatThrownBy(
+                        () ->
+                                ConfigLoader.load(
+                                        null, Map.of("LAMA_INFERENCE_SESSIONS", "0"), Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("inference.sessions");
+    }
+
+    @Test
     void refusesBadValuesNamingTheKey() {
         assertThatThrownBy(
                         () ->

@@ -57,4 +57,31 @@ class BatchingRunnerTest {
             assertThat(model.sessionRuns() - before).isEqualTo(2);
         }
     }
+
+    @Test
+    void sessionsShareTheQueueAndEachRunsOnItsOwnThread() throws Exception {
+        InpaintModel.Options options = InpaintModel.Options.detect(null, 1);
+        try (InpaintModel first =
+                        InpaintModel.fromBytes(ReferenceFillModel.build(), "one", options);
+                InpaintModel second =
+                        InpaintModel.fromBytes(ReferenceFillModel.build(), "two", options);
+                BatchingRunner runner = new BatchingRunner(List.of(first, second), 1, 0)) {
+            float[] alone = first.run(input(128, 0.4f));
+            long firstBefore = first.sessionRuns();
+            long secondBefore = second.sessionRuns();
+            List<CompletableFuture<List<float[]>>> pending = new java.util.ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                pending.add(runner.submit(List.of(input(128, 0.4f))));
+            }
+            for (CompletableFuture<List<float[]>> p : pending) {
+                assertThat(p.get(60, TimeUnit.SECONDS).get(0)).containsExactly(alone);
+            }
+            long firstRuns = first.sessionRuns() - firstBefore;
+            long secondRuns = second.sessionRuns() - secondBefore;
+            // Every request ran once; while one session was busy the other took the next one.
+            assertThat(firstRuns + secondRuns).isEqualTo(6);
+            assertThat(firstRuns).isPositive();
+            assertThat(secondRuns).isPositive();
+        }
+    }
 }

@@ -118,6 +118,38 @@ public final class TestServers {
         EmbeddedKafka.createTopics(bootstrapServers, partitionsByName);
     }
 
+    /** Uploads an object. */
+    public void put(String bucket, String key, byte[] bytes) {
+        try {
+            minio.putObject(
+                    io.minio.PutObjectArgs.builder().bucket(bucket).object(key).stream(
+                                    new java.io.ByteArrayInputStream(bytes), bytes.length, -1)
+                            .build());
+        } catch (Exception e) {
+            throw new IllegalStateException("Cannot upload " + bucket + "/" + key, e);
+        }
+    }
+
+    /**
+     * The settings of a worker against these servers, as configuration keys: group, worker id and
+     * topics {@code RUN.jobs}, {@code RUN.results}, {@code RUN.events} named after {@code run}. The
+     * map may be changed.
+     */
+    public Map<String, String> workerSettings(String run, String bucket) {
+        Map<String, String> settings = new java.util.HashMap<>();
+        settings.put("kafka.bootstrap.servers", bootstrapServers);
+        settings.put("kafka.group.id", run);
+        settings.put("s3.endpoint", s3Endpoint);
+        settings.put("s3.accessKey", accessKey);
+        settings.put("s3.secretKey", secretKey);
+        settings.put("s3.bucket", bucket);
+        settings.put("topics.jobs", run + ".jobs");
+        settings.put("topics.results", run + ".results");
+        settings.put("topics.events", run + ".events");
+        settings.put("worker.id", run);
+        return settings;
+    }
+
     /** Creates a bucket unless it already exists. */
     public synchronized void createBucket(String name) {
         try {

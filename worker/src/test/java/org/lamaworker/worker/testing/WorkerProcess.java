@@ -1,0 +1,120 @@
+package org.lamaworker.worker.testing;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The packaged worker ({@code target/lama-worker.jar run}) in a process of its own, configured only
+ * through {@code LAMA_*} environment variables, as a container would run it. Its output is kept for
+ * assertions.
+ */
+public final class WorkerProcess implements AutoCloseable {
+    private final Process process;
+    private final List<String> log = Collections.synchronizedList(new ArrayList<>());
+    private final CompletableFuture<Void> ready = new CompletableFuture<>();
+    private final Thread reader;
+
+    private WorkerProcess(Process process) {
+        this.process = process;
+        this.reader = new Thread(this::read, "worker-output-" + process.pid());
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    /** Starts a worker with these settings ({@code LAMA_...} names) and waits until it is ready. */
+    public static WorkerProcess start(Path workDir, Map<String, String> environment)
+            throws Exception {
+        return launch(workDir, environment).awaitReady();
+    }
+
+    /** Starts a worker without waiting; see {@link #awaitReady()}. */
+    public static WorkerProcess launch(Path workDir, Map<String, String> environment)
+            throws java.io.IOException {
+        Path jar = Path.of("target", "lama-worker.jar").toAbsolutePath();
+        ProcessBuilder builder =
+                new ProcessBuilder(
+                                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                                "-Xmx1g",
+                                "-XX:+UseSerialGC",
+                                "-jar",
+                                jar.toString(),
+                                "run")
+                        .directory(workDir.toFile())
+                        .redirectErrorStream(true);
+        builder.environment().keySet().removeIf(name -> name.startsWith("LAMA_"));
+        builder.environment().putAll(environment);
+        return new WorkerProcess(builder.start());
+    }
+
+    /** Waits until the worker logged that it is ready; kills it if it does not get there. */
+    public WorkerProcess awaitReady() throws InterruptedException {
+        try {
+            ready.get(3, TimeUnit.MINUTES);
+        } catch (Exception e) {
+            kill();
+            throw new AssertionError("worker did not become ready:\n" + output(), e);
+        }
+        return this;
+    }
+
+    private void read() {
+        try (BufferedReader lines =
+                new BufferedReader(
+                        new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = lines.readLine()) != null) {
+                log.add(line);
+                if (line.contains(" ready: model ")) {
+                    ready.complete(null);
+                }
+            }
+        } catch (Exception e) {
+            ready.completeExceptionally(e);
+        }
+        ready.completeExceptionally(new IllegalStateException("worker exited"));
+    }
+
+    /** SIGKILL: no shutdown hook, no commit, no goodbye. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(30, TimeUnit.SECONDS);
+    }
+
+    /** SIGTERM, then waits for the exit; true when it exited within the time. */
+    public boolean terminate(long seconds) throws InterruptedException {
+        process.toHandle().destroy();
+        boolean exited = process.waitFor(seconds, TimeUnit.SECONDS);
+        reader.join(TimeUnit.SECONDS.toMillis(5));
+        return exited;
+    }
+
+    /** The exit code, once exited. */
+    public int exitValue() {
+        return process.exitValue();
+    }
+
+    /** Everything it printed so far. */
+    public String output() {
+        synchronized (log) {
+            return String.join("\n", log);
+        }
+    }
+
+    @Override
+    public void close() {
+        process.destroyForcibly();
+        try {
+            process.waitFor(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
