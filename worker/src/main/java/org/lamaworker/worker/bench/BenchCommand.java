@@ -83,6 +83,17 @@ public final class BenchCommand implements Callable<Integer> {
     int jobs;
 
     @Option(
+            names = "--workers",
+            defaultValue = "1",
+            description =
+                    "Workers in one consumer group for the end-to-end phase, each with its own"
+                            + " sessions. Default: ${DEFAULT-VALUE}.")
+    int workerCount;
+
+    @Option(names = "--skip-raw", description = "Skip the raw session.run phases.")
+    boolean skipRaw;
+
+    @Option(
             names = "--soak-every",
             paramLabel = "N",
             description =
@@ -152,6 +163,9 @@ public final class BenchCommand implements Callable<Integer> {
 
         if (soakEvery > 0) {
             return soak(base, samples, options, out);
+        }
+        if (skipRaw) {
+            return endToEndOnly(base, samples, options, out);
         }
         Map<String, Object> figures = new LinkedHashMap<>();
         RawResult raw = raw(base, samples, options);
@@ -259,6 +273,43 @@ public final class BenchCommand implements Callable<Integer> {
                     .writeValue(json.toFile(), figures);
             out.println();
             out.println("JSON: " + json);
+        }
+        out.flush();
+        return 0;
+    }
+
+    /** Only the end-to-end phase: for comparing fleets of 1, 2, 3 workers. */
+    private int endToEndOnly(
+            WorkerConfig base, List<Sample> samples, JobOptions options, PrintWriter out)
+            throws Exception {
+        E2eResult e2e = endToEnd(base, samples, options);
+        double rate = e2e.completed / e2e.seconds;
+        out.println("| workers | sessions | e2e jobs/s | jobs | failed | seconds | device busy |");
+        out.println("|---|---|---|---|---|---|---|");
+        out.printf(
+                Locale.ROOT,
+                "| %d | %d | %.3f | %d | %d | %.1f | %.1f%% |%n",
+                workerCount,
+                e2e.sessions,
+                rate,
+                e2e.completed,
+                e2e.failed,
+                e2e.seconds,
+                100 * e2e.busyFraction());
+        if (json != null) {
+            Map<String, Object> figures = new LinkedHashMap<>();
+            figures.put("workers", workerCount);
+            figures.put("sessions", e2e.sessions);
+            figures.put("jobs", jobs);
+            figures.put("pictures", samples.stream().map(Sample::name).toList());
+            figures.put("e2e_jobs_per_s", round(rate));
+            figures.put("e2e_failed", e2e.failed);
+            figures.put("device_busy_fraction", round(e2e.busyFraction()));
+            figures.put("peak_rss_bytes", peakRssBytes());
+            figures.put("stages_ms", e2e.stages);
+            new ObjectMapper()
+                    .enable(SerializationFeature.INDENT_OUTPUT)
+                    .writeValue(json.toFile(), figures);
         }
         out.flush();
         return 0;
@@ -373,13 +424,26 @@ public final class BenchCommand implements Callable<Integer> {
     private E2eResult endToEnd(WorkerConfig base, List<Sample> samples, JobOptions options)
             throws Exception {
         return withWorker(
-                base, samples, (bootstrap, worker) -> runJobs(bootstrap, worker, samples, options));
+                base,
+                samples,
+                (bootstrap, workers) -> runJobs(bootstrap, workers, samples, options));
     }
 
-    /** A body run against a started worker. */
+    /** A body run against the started workers. */
     @FunctionalInterface
     private interface WorkerRun<T> {
-        T run(String bootstrap, WorkerVerticle worker) throws Exception;
+        T run(String bootstrap, Workers workers) throws Exception;
+    }
+
+    /** The workers of one run, in one consumer group. */
+    private record Workers(List<WorkerVerticle> all) {
+        long busyNanos() {
+            return all.stream().mapToLong(WorkerVerticle::inferenceBusyNanos).sum();
+        }
+
+        int sessions() {
+            return all.stream().mapToInt(WorkerVerticle::sessionCount).sum();
+        }
     }
 
     /**
@@ -396,7 +460,7 @@ public final class BenchCommand implements Callable<Integer> {
                 EmbeddedS3 s3 =
                         EmbeddedS3.startFilesystem(data.resolve("s3"), ACCESS_KEY, secret)) {
             kafka.createTopics(
-                    Map.of("inpaint.jobs", 3, "inpaint.results", 3, "inpaint.events", 1));
+                    Map.of("inpaint.jobs", 6, "inpaint.results", 3, "inpaint.events", 1));
             s3.createBucket(BUCKET);
             MinioClient minio =
                     MinioClient.builder()
@@ -411,13 +475,18 @@ public final class BenchCommand implements Callable<Integer> {
                     base.withServers(
                             kafka.bootstrapServers(), s3.endpoint(), ACCESS_KEY, Secret.of(secret));
             Vertx vertx = Vertx.vertx();
-            WorkerVerticle worker = new WorkerVerticle(config);
+            List<WorkerVerticle> workers = new ArrayList<>();
+            for (int i = 0; i < workerCount; i++) {
+                workers.add(new WorkerVerticle(config.withWorkerId("bench-" + i)));
+            }
             try {
-                vertx.deployVerticle(worker)
-                        .toCompletionStage()
-                        .toCompletableFuture()
-                        .get(5, TimeUnit.MINUTES);
-                return body.run(kafka.bootstrapServers(), worker);
+                for (WorkerVerticle worker : workers) {
+                    vertx.deployVerticle(worker)
+                            .toCompletionStage()
+                            .toCompletableFuture()
+                            .get(5, TimeUnit.MINUTES);
+                }
+                return body.run(kafka.bootstrapServers(), new Workers(workers));
             } finally {
                 vertx.close().toCompletionStage().toCompletableFuture().get(2, TimeUnit.MINUTES);
                 minio.close();
@@ -475,7 +544,7 @@ public final class BenchCommand implements Callable<Integer> {
                 withWorker(
                         base,
                         samples,
-                        (bootstrap, worker) -> {
+                        (bootstrap, workers) -> {
                             List<Map<String, Object>> table = new ArrayList<>();
                             try (Clients clients = Clients.open(bootstrap)) {
                                 out.println(
@@ -555,7 +624,7 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private E2eResult runJobs(
-            String bootstrap, WorkerVerticle worker, List<Sample> samples, JobOptions options) {
+            String bootstrap, Workers workers, List<Sample> samples, JobOptions options) {
         try (Clients clients = Clients.open(bootstrap)) {
             KafkaProducer<String, byte[]> producer = clients.producer();
             KafkaConsumer<String, byte[]> results = clients.results();
@@ -566,7 +635,7 @@ public final class BenchCommand implements Callable<Integer> {
             if (warm.failed() > 0) {
                 throw new IllegalStateException(warm.failed() + " warm-up jobs failed");
             }
-            long busyBefore = worker.inferenceBusyNanos();
+            long busyBefore = workers.busyNanos();
             long start = System.nanoTime();
             Collected timed = submitAndCollect(producer, results, "bench-", jobs, samples, options);
             double seconds = (System.nanoTime() - start) / 1e9;
@@ -574,8 +643,8 @@ public final class BenchCommand implements Callable<Integer> {
                     timed.timings().size(),
                     timed.failed(),
                     seconds,
-                    worker.inferenceBusyNanos() - busyBefore,
-                    worker.sessionCount(),
+                    workers.busyNanos() - busyBefore,
+                    workers.sessions(),
                     percentiles(timed.timings()));
         }
     }

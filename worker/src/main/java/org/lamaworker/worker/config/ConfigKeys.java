@@ -53,6 +53,7 @@ public final class ConfigKeys {
         d.put("inference.maxBatchDelay", "10");
         d.put("inference.memoryBudget", "80%");
         d.put("inference.allowSpinning", "true");
+        d.put("inference.cpuArena", "true");
         d.put("strategy.default", "auto");
         d.put("crop.marginPx", "128");
         d.put("crop.mergeGapPx", "32");

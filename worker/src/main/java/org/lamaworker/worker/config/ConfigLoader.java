@@ -177,7 +177,8 @@ public final class ConfigLoader {
                         integer(v, "crop.mergeGapPx"),
                         memoryBudget(v),
                         bool(v, "inference.allowSpinning"),
-                        device(v)),
+                        device(v),
+                        bool(v, "inference.cpuArena")),
                 new WorkerConfig.Image(
                         longValue(v, "image.maxPixels"),
                         longValue(v, "image.maxBytes"),

@@ -229,6 +229,21 @@ public record WorkerConfig(
         }
     }
 
+    /** A copy with another worker id (several workers in one process, as in the bench). */
+    public WorkerConfig withWorkerId(String id) {
+        return new WorkerConfig(
+                id,
+                maxInFlight,
+                kafka,
+                storage,
+                model,
+                inference,
+                image,
+                delivery,
+                management,
+                embeddedDir);
+    }
+
     /** A copy whose model is the given local file. */
     public WorkerConfig withModelFile(Path file) {
         return new WorkerConfig(
@@ -247,7 +262,9 @@ public record WorkerConfig(
     /**
      * Inference runtime settings.
      *
-     * @param threads ONNX Runtime intra-op threads; 0 means one per available processor
+     * @param sessions model sessions per device, each with its own runner thread
+     * @param threads ONNX Runtime intra-op threads per session; 0 means the available processors
+     *     divided by {@code sessions}
      * @param maxPixels most pixels a model with dynamic height and width gets in one tile; larger
      *     regions are scaled down and the fill scaled back up
      * @param maxBatch most tiles of one size run together, for models with a batch axis
@@ -257,6 +274,9 @@ public record WorkerConfig(
      * @param cropMergeGapPx {@code crop} regions closer than this are merged
      * @param memoryBudget bytes the jobs in flight may take together, or a negative percentage (-80
      *     for 80%) of the device's memory, resolved when the worker starts
+     * @param allowSpinning whether idle intra-op threads spin
+     * @param device where the model runs
+     * @param cpuArena whether ONNX Runtime reuses CPU buffers across runs
      */
     public record Inference(
             int sessions,
@@ -269,7 +289,8 @@ public record WorkerConfig(
             int cropMergeGapPx,
             long memoryBudget,
             boolean allowSpinning,
-            ExecutionProviders.Device device) {
+            ExecutionProviders.Device device,
+            boolean cpuArena) {
         /** Validates ranges. */
         public Inference {
             if (sessions < 1 || sessions > 64) {
