@@ -72,16 +72,7 @@ class PipelineIT {
         eventsTopic = "pipeline-" + run + ".events";
         servers.createTopics(Map.of(jobsTopic, 2, resultsTopic, 2, eventsTopic, 1));
         servers.createBucket(BUCKET);
-        Map<String, String> settings = new HashMap<>();
-        settings.put("kafka.bootstrap.servers", servers.bootstrapServers());
-        settings.put("kafka.group.id", "pipeline-" + run);
-        settings.put("s3.endpoint", servers.s3Endpoint());
-        settings.put("s3.accessKey", servers.accessKey());
-        settings.put("s3.secretKey", servers.secretKey());
-        settings.put("s3.bucket", BUCKET);
-        settings.put("topics.jobs", jobsTopic);
-        settings.put("topics.results", resultsTopic);
-        settings.put("topics.events", eventsTopic);
+        Map<String, String> settings = servers.workerSettings("pipeline-" + run, BUCKET);
         settings.put("worker.id", "pipeline-it-worker");
         config = ConfigLoader.load(null, Map.of(), settings);
         vertx = Vertx.vertx();

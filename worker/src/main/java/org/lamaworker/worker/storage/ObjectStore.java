@@ -127,15 +127,7 @@ public final class ObjectStore {
                                                         + maxBytes
                                                         + " (image.maxBytes)"));
                             }
-                            return call(
-                                    () ->
-                                            client.getObject(
-                                                    GetObjectArgs.builder()
-                                                            .bucket(ref.bucket())
-                                                            .object(ref.key())
-                                                            .build()),
-                                    notFound,
-                                    ref.toString());
+                            return open(ref, notFound);
                         })
                 .compose(response -> io.executeBlocking(() -> drain(response, ref), false));
     }
@@ -146,15 +138,7 @@ public final class ObjectStore {
      * @return the number of bytes written
      */
     public Future<Long> download(ObjectRef ref, Path file) {
-        return call(
-                        () ->
-                                client.getObject(
-                                        GetObjectArgs.builder()
-                                                .bucket(ref.bucket())
-                                                .object(ref.key())
-                                                .build()),
-                        ErrorCode.IMAGE_NOT_FOUND,
-                        ref.toString())
+        return open(ref, ErrorCode.IMAGE_NOT_FOUND)
                 .compose(
                         response ->
                                 io.executeBlocking(
@@ -168,6 +152,19 @@ public final class ObjectStore {
                                             }
                                         },
                                         false));
+    }
+
+    /** Starts reading an object; the response is a stream to drain off the event loop. */
+    private Future<GetObjectResponse> open(ObjectRef ref, ErrorCode notFound) {
+        return call(
+                () ->
+                        client.getObject(
+                                GetObjectArgs.builder()
+                                        .bucket(ref.bucket())
+                                        .object(ref.key())
+                                        .build()),
+                notFound,
+                ref.toString());
     }
 
     /** Uploads bytes; the future carries the stored size. */
