@@ -68,6 +68,7 @@ public final class WorkerVerticle extends VerticleBase {
     private volatile boolean started;
     private volatile boolean storageUp;
     private long storageTimer = -1;
+    private KafkaClientMetrics kafkaMetrics;
 
     /** A worker for the given configuration, with metrics of its own. */
     public WorkerVerticle(WorkerConfig config) {
@@ -234,7 +235,8 @@ public final class WorkerVerticle extends VerticleBase {
                 .baseUnit("seconds")
                 .register(registry);
         // Consumer lag and the rest of the Kafka client's own metrics.
-        new KafkaClientMetrics(consumer.nativeConsumer()).bindTo(registry);
+        kafkaMetrics = new KafkaClientMetrics(consumer.nativeConsumer());
+        kafkaMetrics.bindTo(registry);
         runner.onBatch(metrics::recordBatch);
     }
 
@@ -339,6 +341,9 @@ public final class WorkerVerticle extends VerticleBase {
         started = false;
         if (storageTimer >= 0) {
             vertx.cancelTimer(storageTimer);
+        }
+        if (kafkaMetrics != null) {
+            kafkaMetrics.close();
         }
         Future<Void> stopped =
                 consumer == null

@@ -204,6 +204,18 @@ class PipelineIT {
                                 new ObjectRef(BUCKET, "bad/coffee.mask.png.txt"),
                                 mask)));
         records.put(
+                "no-output-bucket",
+                JsonCodec.encode(
+                        new InpaintJob(
+                                1,
+                                "no-output-bucket",
+                                image,
+                                mask,
+                                new ObjectRef("pipeline-it-nowhere", "out.png"),
+                                null,
+                                null,
+                                null)));
+        records.put(
                 "good-after-bad", JsonCodec.encode(InpaintJob.of("good-after-bad", image, mask)));
         JobOptions jpeg = new JobOptions("crop", null, null, null, null, "jpeg", 80);
         records.put(
@@ -269,6 +281,10 @@ class PipelineIT {
                 .isEqualTo(ErrorCode.UNSUPPORTED_IMAGE_FORMAT);
         assertThat(code(results.get("webp-out"))).isEqualTo(ErrorCode.UNSUPPORTED_IMAGE_FORMAT);
         assertThat(code(results.get("too-late"))).isEqualTo(ErrorCode.DEADLINE_EXCEEDED);
+        // A missing output bucket is the job's mistake: answered at once, not retried as an outage.
+        assertThat(code(results.get("no-output-bucket"))).isEqualTo(ErrorCode.INVALID_JOB);
+        assertThat(results.get("no-output-bucket").error().message()).contains("does not exist");
+        assertThat(results.get("no-output-bucket").timings().upload()).isLessThan(5_000);
         InpaintResult jpegResult = results.get("jpeg-out");
         assertThat(jpegResult.status()).isEqualTo(JobStatus.SUCCEEDED);
         assertThat(jpegResult.output().contentType()).isEqualTo("image/jpeg");

@@ -181,7 +181,8 @@ public final class ObjectStore {
                                                         bytes.length,
                                                         -1)
                                                 .build()),
-                        ErrorCode.STORAGE_UNAVAILABLE,
+                        // A missing output bucket is the job's mistake, not an outage: not retried.
+                        ErrorCode.INVALID_JOB,
                         ref.toString())
                 .map(response -> (long) bytes.length);
     }
