@@ -14,24 +14,18 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.lamaworker.protocol.InpaintJob;
 import org.lamaworker.protocol.InpaintResult;
 import org.lamaworker.protocol.JobStatus;
-import org.lamaworker.protocol.JsonCodec;
 import org.lamaworker.protocol.ObjectRef;
 import org.lamaworker.worker.config.ConfigLoader;
 import org.lamaworker.worker.config.WorkerConfig;
 import org.lamaworker.worker.embedded.EmbeddedKafka;
 import org.lamaworker.worker.embedded.EmbeddedS3;
 import org.lamaworker.worker.image.ImageCodec;
+import org.lamaworker.worker.testing.CoffeeJobs;
 import org.lamaworker.worker.testing.Corpus;
 import org.lamaworker.worker.testing.ResultLog;
 
@@ -85,21 +79,7 @@ class FaultsIT {
                     .toCompletableFuture()
                     .get(2, TimeUnit.MINUTES);
 
-            Properties client = new Properties();
-            client.put("bootstrap.servers", kafka.bootstrapServers());
-            try (KafkaProducer<String, byte[]> producer =
-                    new KafkaProducer<>(
-                            client, new StringSerializer(), new ByteArraySerializer())) {
-                for (int i = 0; i < JOBS; i++) {
-                    InpaintJob job =
-                            InpaintJob.of(
-                                    "fault-" + i,
-                                    new ObjectRef(BUCKET, "in/coffee.png"),
-                                    new ObjectRef(BUCKET, "in/coffee.mask.png"));
-                    producer.send(new ProducerRecord<>("jobs", job.jobId(), JsonCodec.encode(job)))
-                            .get();
-                }
-            }
+            CoffeeJobs.produce(kafka.bootstrapServers(), "jobs", BUCKET, "fault-", JOBS);
 
             List<InpaintResult> results;
             try (ResultLog log = new ResultLog(kafka.bootstrapServers(), "results", false)) {

@@ -18,22 +18,17 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.lamaworker.protocol.InpaintJob;
 import org.lamaworker.protocol.InpaintResult;
 import org.lamaworker.protocol.JobStatus;
 import org.lamaworker.protocol.JsonCodec;
 import org.lamaworker.protocol.LatencyEvent;
-import org.lamaworker.protocol.ObjectRef;
 import org.lamaworker.worker.image.ImageCodec;
+import org.lamaworker.worker.testing.CoffeeJobs;
 import org.lamaworker.worker.testing.Corpus;
 import org.lamaworker.worker.testing.ResultLog;
 import org.lamaworker.worker.testing.TestServers;
@@ -74,23 +69,7 @@ class FleetIT {
             for (WorkerProcess worker : workers) {
                 worker.awaitReady();
             }
-            Properties client = new Properties();
-            client.put("bootstrap.servers", servers.bootstrapServers());
-            try (KafkaProducer<String, byte[]> producer =
-                    new KafkaProducer<>(
-                            client, new StringSerializer(), new ByteArraySerializer())) {
-                for (int i = 0; i < JOBS; i++) {
-                    InpaintJob job =
-                            InpaintJob.of(
-                                    "fleet-" + i,
-                                    new ObjectRef(bucket, "in/coffee.png"),
-                                    new ObjectRef(bucket, "in/coffee.mask.png"));
-                    producer.send(
-                            new ProducerRecord<>(
-                                    run + ".jobs", job.jobId(), JsonCodec.encode(job)));
-                }
-                producer.flush();
-            }
+            CoffeeJobs.produce(servers.bootstrapServers(), run + ".jobs", bucket, "fleet-", JOBS);
 
             List<InpaintResult> results;
             try (ResultLog log =
@@ -148,24 +127,11 @@ class FleetIT {
 
             // SIGTERM mid-run: the stopping worker finishes its jobs in flight and commits them,
             // so nothing it started is done again; what it had fetched goes to the others.
-            List<String> late = new ArrayList<>();
-            try (KafkaProducer<String, byte[]> producer =
-                            new KafkaProducer<>(
-                                    client, new StringSerializer(), new ByteArraySerializer());
-                    ResultLog log =
-                            new ResultLog(servers.bootstrapServers(), run + ".results", true)) {
-                for (int i = 0; i < 30; i++) {
-                    InpaintJob job =
-                            InpaintJob.of(
-                                    "late-" + i,
-                                    new ObjectRef(bucket, "in/coffee.png"),
-                                    new ObjectRef(bucket, "in/coffee.mask.png"));
-                    late.add(job.jobId());
-                    producer.send(
-                            new ProducerRecord<>(
-                                    run + ".jobs", job.jobId(), JsonCodec.encode(job)));
-                }
-                producer.flush();
+            try (ResultLog log =
+                    new ResultLog(servers.bootstrapServers(), run + ".results", true)) {
+                List<String> late =
+                        CoffeeJobs.produce(
+                                servers.bootstrapServers(), run + ".jobs", bucket, "late-", 30);
                 log.awaitDistinct(5);
                 assertThat(workers.get(1).terminate(60)).as("SIGTERM ends the worker").isTrue();
                 // The JVM reports an exit by SIGTERM as 143 once its shutdown hook has run.

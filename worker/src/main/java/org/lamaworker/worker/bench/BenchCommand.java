@@ -268,9 +268,7 @@ public final class BenchCommand implements Callable<Integer> {
                     });
         }
         if (json != null) {
-            new ObjectMapper()
-                    .enable(SerializationFeature.INDENT_OUTPUT)
-                    .writeValue(json.toFile(), figures);
+            writeJson(figures);
             out.println();
             out.println("JSON: " + json);
         }
@@ -307,9 +305,7 @@ public final class BenchCommand implements Callable<Integer> {
             figures.put("device_busy_fraction", round(e2e.busyFraction()));
             figures.put("peak_rss_bytes", peakRssBytes());
             figures.put("stages_ms", e2e.stages);
-            new ObjectMapper()
-                    .enable(SerializationFeature.INDENT_OUTPUT)
-                    .writeValue(json.toFile(), figures);
+            writeJson(figures);
         }
         out.flush();
         return 0;
@@ -615,9 +611,7 @@ public final class BenchCommand implements Callable<Integer> {
             figures.put("rounds", rows);
             figures.put("rss_trend_mib_per_1000_jobs", round(slopePerThousand));
             figures.put("peak_rss_bytes", peakRssBytes());
-            new ObjectMapper()
-                    .enable(SerializationFeature.INDENT_OUTPUT)
-                    .writeValue(json.toFile(), figures);
+            writeJson(figures);
         }
         out.flush();
         return 0;
@@ -775,6 +769,13 @@ public final class BenchCommand implements Callable<Integer> {
             }
         }
         return rows;
+    }
+
+    /** Writes the figures to {@code --json}, indented. */
+    private void writeJson(Map<String, Object> figures) throws IOException {
+        new ObjectMapper()
+                .enable(SerializationFeature.INDENT_OUTPUT)
+                .writeValue(json.toFile(), figures);
     }
 
     private static long currentRssBytes() {

@@ -157,8 +157,8 @@ public record WorkerConfig(
      * @param accessKey access key id
      * @param secretKey secret access key
      * @param bucket the bucket the embedded mode creates and {@code submit} uploads to by default
-     * @param caFile PEM certificates to trust for an HTTPS endpoint, besides the JDK's, or {@code
-     *     null}
+     * @param caFile PEM certificates to trust for an HTTPS endpoint, in place of the JDK's, or
+     *     {@code null}
      * @param allowedBuckets the buckets jobs may read and write; empty means any
      * @param outputPrefix every output key must start with it; empty means any key
      */

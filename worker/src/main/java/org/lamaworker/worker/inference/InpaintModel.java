@@ -188,9 +188,6 @@ public final class InpaintModel implements AutoCloseable {
             sessionOptions.setIntraOpNumThreads(threads);
             sessionOptions.setInterOpNumThreads(1);
             sessionOptions.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-            // Tiles vary in batch size: an arena sized for the largest run would keep that peak
-            // for good, and memory patterns pre-plan per shape. Without both, memory follows
-            // the run in progress.
             // inference.cpuArena: repeated shapes reuse their buffers, which saves the page faults
             // of fresh allocations (2.35x the throughput of big-lama at 512 on 2 cores) at the
             // price of keeping the largest run's memory. Off, memory follows the run in progress.

@@ -40,6 +40,19 @@ public final class TilePlanner {
     /** Plans the tiles for a picture of the mask's size. The mask must have a hole. */
     public static List<Tile> plan(
             Mask mask, Strategy strategy, ModelInfo model, Settings settings) {
+        return plan(mask, MaskOps.components(mask), strategy, model, settings);
+    }
+
+    /**
+     * Plans the tiles with the mask's parts already found ({@link MaskOps#components}), so that a
+     * caller that counted them does not scan the mask again.
+     */
+    public static List<Tile> plan(
+            Mask mask,
+            List<MaskOps.Region> parts,
+            Strategy strategy,
+            ModelInfo model,
+            Settings settings) {
         int w = mask.width();
         int h = mask.height();
         ModelShape shape = model.shape();
@@ -70,15 +83,15 @@ public final class TilePlanner {
                             shape.dynamic()
                                     ? dynamicTile(whole, whole, shape, settings.maxPixels())
                                     : fixedTile(whole, whole, shape));
-            case CROP -> crop(mask, model, settings);
+            case CROP -> crop(mask, parts, model, settings);
             case AUTO -> throw new IllegalStateException("auto was resolved above");
         };
     }
 
-    private static List<Tile> crop(Mask mask, ModelInfo model, Settings settings) {
+    private static List<Tile> crop(
+            Mask mask, List<MaskOps.Region> parts, ModelInfo model, Settings settings) {
         int w = mask.width();
         int h = mask.height();
-        List<MaskOps.Region> parts = MaskOps.components(mask);
         List<Rect> boxes = new ArrayList<>();
         if (parts.size() > MAX_PARTS) {
             boxes.add(bounds(parts).expand(settings.marginPx(), w, h));

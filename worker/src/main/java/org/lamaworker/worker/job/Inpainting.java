@@ -105,8 +105,9 @@ public final class Inpainting {
                         options.maskDilatePx() != null
                                 ? options.maskDilatePx()
                                 : limits.maskDilatePx());
-        int parts = MaskOps.components(mask, limits.maskMaxParts()).size();
-        if (parts > limits.maskMaxParts()) {
+        // Found once: the limit is checked here and the crop planner uses the same parts.
+        List<MaskOps.Region> parts = MaskOps.components(mask, limits.maskMaxParts());
+        if (parts.size() > limits.maskMaxParts()) {
             throw new JobFailure(
                     ErrorCode.MASK_TOO_COMPLEX,
                     "the mask has more than "
@@ -122,6 +123,7 @@ public final class Inpainting {
         List<Tile> tiles =
                 TilePlanner.plan(
                         mask,
+                        parts,
                         strategy,
                         model.info(),
                         new TilePlanner.Settings(

@@ -93,13 +93,7 @@ public final class JobProcessor {
         try {
             output = policy.check(job);
         } catch (JobFailure refused) {
-            return Future.succeededFuture(
-                    InpaintResult.failed(
-                            job.jobId(),
-                            Failures.toError(refused),
-                            job.attributes(),
-                            attempt,
-                            clock.timings(queuedMillis)));
+            return Future.succeededFuture(failed(job, refused, attempt, clock, queuedMillis));
         }
         JobOptions options = job.options();
         return checkDeadline(job)
@@ -152,12 +146,17 @@ public final class JobProcessor {
                 .recover(
                         failure ->
                                 Future.succeededFuture(
-                                        InpaintResult.failed(
-                                                job.jobId(),
-                                                Failures.toError(failure),
-                                                job.attributes(),
-                                                attempt,
-                                                clock.timings(queuedMillis))));
+                                        failed(job, failure, attempt, clock, queuedMillis)));
+    }
+
+    private static InpaintResult failed(
+            InpaintJob job, Throwable failure, int attempt, Clock clock, long queuedMillis) {
+        return InpaintResult.failed(
+                job.jobId(),
+                Failures.toError(failure),
+                job.attributes(),
+                attempt,
+                clock.timings(queuedMillis));
     }
 
     private static Future<Void> checkDeadline(InpaintJob job) {
