@@ -159,6 +159,7 @@ public final class WorkerVerticle extends VerticleBase {
                                     new JobConsumer(
                                             vertx,
                                             config.kafka(),
+                                            config.delivery(),
                                             config.workerId(),
                                             config.maxInFlight(),
                                             budget,
@@ -228,6 +229,9 @@ public final class WorkerVerticle extends VerticleBase {
                 .description("Partitions paused for lack of room")
                 .register(registry);
         Gauge.builder("lama.inference.sessions", sessions, List::size).register(registry);
+        FunctionCounter.builder("lama.jobs.retried", consumer, JobConsumer::jobsRetried)
+                .description("Jobs run again because their result was not acknowledged")
+                .register(registry);
         FunctionCounter.builder("lama.inference.busy", this, w -> w.inferenceBusyNanos() / 1e9)
                 .description(
                         "Seconds the model sessions spent running, summed; its rate over"
@@ -348,7 +352,7 @@ public final class WorkerVerticle extends VerticleBase {
         Future<Void> stopped =
                 consumer == null
                         ? Future.succeededFuture()
-                        : consumer.stop(vertx, config.delivery().shutdownGraceMillis());
+                        : consumer.stop(config.delivery().shutdownGraceMillis());
         return stopped.eventually(
                         () -> publisher == null ? Future.succeededFuture() : publisher.close())
                 .eventually(

@@ -74,10 +74,10 @@ class FleetIT {
             List<InpaintResult> results;
             try (ResultLog log =
                     new ResultLog(servers.bootstrapServers(), run + ".results", false)) {
-                log.awaitDistinct(JOBS / 5);
+                log.awaitDistinct(JOBS / 5, () -> warnings(workers));
                 workers.get(0).kill();
                 workers.set(0, WorkerProcess.start(dir, environment(servers, run, 0)));
-                log.awaitDistinct(JOBS);
+                log.awaitDistinct(JOBS, () -> warnings(workers));
                 results = log.settle(Duration.ofSeconds(3));
             }
 
@@ -132,14 +132,14 @@ class FleetIT {
                 List<String> late =
                         CoffeeJobs.produce(
                                 servers.bootstrapServers(), run + ".jobs", bucket, "late-", 30);
-                log.awaitDistinct(5);
+                log.awaitDistinct(5, () -> warnings(workers));
                 assertThat(workers.get(1).terminate(60)).as("SIGTERM ends the worker").isTrue();
                 // The JVM reports an exit by SIGTERM as 143 once its shutdown hook has run.
                 assertThat(workers.get(1).exitValue()).isIn(0, 143);
                 assertThat(workers.get(1).output())
                         .contains("Stopping")
                         .doesNotContain("still in flight");
-                log.awaitDistinct(late.size());
+                log.awaitDistinct(late.size(), () -> warnings(workers));
                 assertThat(log.settle(Duration.ofSeconds(3)))
                         .extracting(InpaintResult::jobId)
                         .as("no job redone after a graceful stop")
@@ -150,6 +150,16 @@ class FleetIT {
                 worker.close();
             }
         }
+    }
+
+    /** Each worker's last warnings and errors, for a timeout's message. */
+    private static String warnings(List<WorkerProcess> workers) {
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < workers.size(); i++) {
+            out.append("\n--- worker ").append(i).append(" warnings:\n");
+            out.append(workers.get(i).warnings(40));
+        }
+        return out.toString();
     }
 
     private static Map<String, String> environment(TestServers servers, String run, int index) {

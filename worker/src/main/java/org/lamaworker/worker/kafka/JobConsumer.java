@@ -8,10 +8,10 @@ import io.vertx.kafka.client.consumer.KafkaConsumer;
 import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
 import io.vertx.kafka.client.consumer.OffsetAndMetadata;
 import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
-import java.util.Queue;
 import java.util.Set;
 import java.util.function.BiFunction;
 import java.util.function.LongSupplier;
@@ -28,11 +28,14 @@ import org.slf4j.LoggerFactory;
  * most {@code maxInFlight}. Otherwise the consumer pauses its partitions ({@code pause(Set)};
  * polling, and so group membership, goes on) and resumes them as jobs finish. Offsets are committed
  * only up to the first record whose handler has not completed, i.e. whose result the broker has not
- * yet acknowledged. All state is confined to the context the consumer was created on.
+ * yet acknowledged; a job whose handler fails (no result acknowledged) is run again after a backoff
+ * while its partition is ours, so it cannot be skipped. All state is confined to the context the
+ * consumer was created on.
  */
 public final class JobConsumer {
     private static final Logger LOG = LoggerFactory.getLogger(JobConsumer.class);
 
+    private final Vertx vertx;
     private final KafkaConsumer<String, byte[]> consumer;
     private final String topic;
     private final int maxInFlight;
@@ -41,15 +44,21 @@ public final class JobConsumer {
             handler;
     private final MemoryBudget budget;
     private final LongSupplier worstCaseBytes;
+    private final long initialBackoffMillis;
+    private final long maxBackoffMillis;
     private final Map<TopicPartition, OffsetTracker> trackers = new HashMap<>();
     private final Set<TopicPartition> assigned = new HashSet<>();
-    private final Queue<KafkaConsumerRecord<String, byte[]>> waiting = new ArrayDeque<>();
+    private final Deque<KafkaConsumerRecord<String, byte[]>> waiting = new ArrayDeque<>();
+    private int consecutiveFailures;
+    private long jobsRetried;
+    private long pauseRepairs;
     private volatile int inFlight;
     private volatile boolean paused;
     private volatile int assignedCount;
     private long pauses;
     private long assignments;
     private boolean stopping;
+    private boolean closed;
     private Promise<Void> drained;
 
     /**
@@ -63,12 +72,48 @@ public final class JobConsumer {
     public JobConsumer(
             Vertx vertx,
             WorkerConfig.Kafka kafka,
+            WorkerConfig.Delivery delivery,
             String clientId,
             int maxInFlight,
             MemoryBudget budget,
             LongSupplier worstCaseBytes,
             BiFunction<KafkaConsumerRecord<String, byte[]>, MemoryBudget.Reservation, Future<?>>
                     handler) {
+        this(
+                vertx,
+                KafkaConsumer.create(vertx, clientConfig(kafka, clientId, maxInFlight)),
+                kafka.jobsTopic(),
+                maxInFlight,
+                budget,
+                worstCaseBytes,
+                delivery,
+                handler);
+    }
+
+    /** A consumer over the given client (tests give one over Kafka's {@code MockConsumer}). */
+    JobConsumer(
+            Vertx vertx,
+            KafkaConsumer<String, byte[]> consumer,
+            String topic,
+            int maxInFlight,
+            MemoryBudget budget,
+            LongSupplier worstCaseBytes,
+            WorkerConfig.Delivery delivery,
+            BiFunction<KafkaConsumerRecord<String, byte[]>, MemoryBudget.Reservation, Future<?>>
+                    handler) {
+        this.vertx = vertx;
+        this.consumer = consumer;
+        this.topic = topic;
+        this.maxInFlight = maxInFlight;
+        this.budget = budget;
+        this.worstCaseBytes = worstCaseBytes;
+        this.initialBackoffMillis = delivery.retryInitialBackoffMillis();
+        this.maxBackoffMillis = delivery.retryMaxBackoffMillis();
+        this.handler = handler;
+    }
+
+    private static Map<String, String> clientConfig(
+            WorkerConfig.Kafka kafka, String clientId, int maxInFlight) {
         Map<String, String> config = new HashMap<>(kafka.clientProperties());
         config.put("bootstrap.servers", kafka.bootstrapServers());
         config.put("group.id", kafka.groupId());
@@ -86,12 +131,7 @@ public final class JobConsumer {
         }
         // Records fetched past the in-flight limit wait in memory: keep that batch small.
         config.putIfAbsent("max.poll.records", String.valueOf(Math.max(1, maxInFlight)));
-        this.consumer = KafkaConsumer.create(vertx, config);
-        this.topic = kafka.jobsTopic();
-        this.maxInFlight = maxInFlight;
-        this.budget = budget;
-        this.worstCaseBytes = worstCaseBytes;
-        this.handler = handler;
+        return config;
     }
 
     /** Subscribes and starts handing out jobs. */
@@ -131,8 +171,8 @@ public final class JobConsumer {
         assigned.addAll(partitions);
         assignedCount = assigned.size();
         LOG.info("Assigned {}", partitions);
-        if (paused || stopping) {
-            consumer.pause(partitions);
+        if (paused) {
+            applyPauseState(partitions);
         }
     }
 
@@ -147,6 +187,11 @@ public final class JobConsumer {
     }
 
     private void onRecord(KafkaConsumerRecord<String, byte[]> record) {
+        if (!assigned.contains(new TopicPartition(record.topic(), record.partition()))) {
+            // Fetched before its partition was revoked: the new owner reads it from the last
+            // commit, and this worker may no longer commit for it.
+            return;
+        }
         waiting.add(record);
         next();
     }
@@ -176,17 +221,46 @@ public final class JobConsumer {
                     inFlight--;
                     reservation.release();
                     if (ar.succeeded()) {
+                        consecutiveFailures = 0;
                         finished(partition, tracker, record.offset());
                     } else {
-                        // No acknowledged result: the offset stays uncommitted and the job is
-                        // redelivered after a restart or rebalance.
-                        LOG.error(
-                                "No result published for {}-{}@{}: {}",
-                                record.topic(),
-                                record.partition(),
-                                record.offset(),
-                                ar.cause().toString());
+                        retryLater(record, partition, tracker, ar.cause());
                     }
+                    next();
+                });
+    }
+
+    /**
+     * A job ended without an acknowledged result (the broker refused or timed out on it, or the
+     * handler broke). Its offset stays uncommitted, which holds the partition's commits behind it,
+     * so it is run again after a backoff rather than left for the next rebalance. If the partition
+     * was revoked or the worker stops meanwhile, the job is left to the next owner instead.
+     */
+    private void retryLater(
+            KafkaConsumerRecord<String, byte[]> record,
+            TopicPartition partition,
+            OffsetTracker tracker,
+            Throwable cause) {
+        consecutiveFailures++;
+        long backoff =
+                Math.min(
+                        maxBackoffMillis,
+                        initialBackoffMillis << Math.min(20, consecutiveFailures - 1));
+        LOG.error(
+                "No result published for {}-{}@{}: {}; running it again in {} ms",
+                record.topic(),
+                record.partition(),
+                record.offset(),
+                cause.toString(),
+                backoff);
+        vertx.setTimer(
+                backoff,
+                id -> {
+                    if (stopping || trackers.get(partition) != tracker) {
+                        return;
+                    }
+                    jobsRetried++;
+                    waiting.addFirst(record);
                     next();
                 });
     }
@@ -221,7 +295,7 @@ public final class JobConsumer {
             pauseAll();
         } else if (paused) {
             paused = false;
-            consumer.resume(Set.copyOf(assigned));
+            applyPauseState(Set.copyOf(assigned));
         }
         if (stopping && inFlight == 0 && drained != null) {
             drained.tryComplete();
@@ -247,8 +321,51 @@ public final class JobConsumer {
         if (!paused) {
             paused = true;
             pauses++;
-            consumer.pause(Set.copyOf(assigned));
+            applyPauseState(Set.copyOf(assigned));
         }
+    }
+
+    /**
+     * Pauses or resumes the partitions as {@link #paused} says. The set comes from the revoke and
+     * assign handlers, which run on this context after the polling thread saw the rebalance: it can
+     * name a partition the client no longer has. The client then throws at that partition and
+     * leaves the rest as they were, which would keep live partitions paused for good; so a refusal
+     * is repaired by applying the state to the assignment the client has now.
+     */
+    private void applyPauseState(Set<TopicPartition> partitions) {
+        if (partitions.isEmpty()) {
+            return;
+        }
+        (paused ? consumer.pause(partitions) : consumer.resume(partitions))
+                .onFailure(e -> repairPauseState(1));
+    }
+
+    private void repairPauseState(int attempt) {
+        if (closed) {
+            return;
+        }
+        pauseRepairs++;
+        consumer.assignment()
+                .compose(now -> paused ? consumer.pause(now) : consumer.resume(now))
+                .onFailure(
+                        e -> {
+                            // Another rebalance came between the two calls: try again shortly.
+                            if (!closed) {
+                                vertx.setTimer(
+                                        Math.min(1_000, 50L * attempt),
+                                        id -> repairPauseState(attempt + 1));
+                            }
+                        });
+    }
+
+    /** Jobs run again after their handler failed. */
+    public long jobsRetried() {
+        return jobsRetried;
+    }
+
+    /** How many times a pause or resume was refused and re-applied to the current assignment. */
+    public long pauseRepairs() {
+        return pauseRepairs;
     }
 
     /**
@@ -256,7 +373,7 @@ public final class JobConsumer {
      * waits at most {@code graceMillis} for them, then closes the consumer. Records fetched but not
      * started are dropped uncommitted: another worker will read them.
      */
-    public Future<Void> stop(Vertx vertx, long graceMillis) {
+    public Future<Void> stop(long graceMillis) {
         stopping = true;
         pauseAll();
         waiting.clear();
@@ -278,6 +395,7 @@ public final class JobConsumer {
                 .eventually(
                         () -> {
                             vertx.cancelTimer(timer);
+                            closed = true;
                             return consumer.close();
                         });
     }

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
@@ -45,6 +46,15 @@ public final class ResultLog implements AutoCloseable {
 
     /** Reads until {@code distinct} jobs have a result, failing after four minutes. */
     public List<InpaintResult> awaitDistinct(int distinct) {
+        return awaitDistinct(distinct, () -> "");
+    }
+
+    /**
+     * Waits up to 4 minutes for results of that many distinct jobs; on timeout the error carries
+     * what {@code diagnostics} says (such as the workers' warnings), so a failure in CI explains
+     * itself.
+     */
+    public List<InpaintResult> awaitDistinct(int distinct, Supplier<String> diagnostics) {
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(4);
         while (results.stream().map(InpaintResult::jobId).distinct().count() < distinct) {
             if (System.nanoTime() > deadline) {
@@ -52,7 +62,11 @@ public final class ResultLog implements AutoCloseable {
                         "waited 4 minutes for "
                                 + distinct
                                 + " jobs' results, got "
-                                + results.size());
+                                + results.stream().map(InpaintResult::jobId).distinct().count()
+                                + " ("
+                                + results.size()
+                                + " results)"
+                                + diagnostics.get());
             }
             poll();
         }

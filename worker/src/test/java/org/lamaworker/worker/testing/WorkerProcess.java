@@ -102,6 +102,18 @@ public final class WorkerProcess implements AutoCloseable {
     }
 
     /** Everything it printed so far. */
+    /** The last {@code limit} lines the worker logged at WARN or ERROR, for failure messages. */
+    public String warnings(int limit) {
+        List<String> lines;
+        synchronized (log) {
+            lines =
+                    log.stream()
+                            .filter(l -> l.contains(" WARN ") || l.contains(" ERROR "))
+                            .toList();
+        }
+        return String.join("\n", lines.subList(Math.max(0, lines.size() - limit), lines.size()));
+    }
+
     public String output() {
         synchronized (log) {
             return String.join("\n", log);

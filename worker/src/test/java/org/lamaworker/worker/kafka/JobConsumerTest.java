@@ -1,0 +1,215 @@
+package org.lamaworker.worker.kafka;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.kafka.client.consumer.KafkaConsumer;
+import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.MockConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.lamaworker.worker.config.WorkerConfig;
+import org.lamaworker.worker.job.MemoryBudget;
+
+/**
+ * The consumer's bookkeeping against Kafka's {@code MockConsumer}, which keeps assignment and pause
+ * state as the real client does (and throws as it does for a partition it does not have), driven
+ * through the Vert.x client exactly as in production. Rebalances are placed at chosen moments,
+ * which a real broker cannot do on demand.
+ */
+class JobConsumerTest {
+    private static final String TOPIC = "jobs";
+    private static final int PARTITIONS = 6;
+
+    /** A job handed to the handler, with the promise that stands for its acknowledged result. */
+    private record Handed(KafkaConsumerRecord<String, byte[]> record, Promise<Void> result) {}
+
+    private Vertx vertx;
+    private Context context;
+    private MockConsumer<String, byte[]> mock;
+    private final LinkedBlockingQueue<Handed> handed = new LinkedBlockingQueue<>();
+    private final List<TopicPartition> partitions = new ArrayList<>();
+    private final Map<TopicPartition, Long> nextOffset = new ConcurrentHashMap<>();
+    private JobConsumer consumer;
+
+    @BeforeEach
+    void setUp() {
+        vertx = Vertx.vertx();
+        context = vertx.getOrCreateContext();
+        mock = new MockConsumer<>("earliest");
+        Map<TopicPartition, Long> beginnings = new HashMap<>();
+        for (int p = 0; p < PARTITIONS; p++) {
+            partitions.add(new TopicPartition(TOPIC, p));
+            beginnings.put(partitions.get(p), 0L);
+        }
+        mock.updateBeginningOffsets(beginnings);
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+
+    private void start(int maxInFlight) throws Exception {
+        onContext(
+                () -> {
+                    consumer =
+                            new JobConsumer(
+                                    vertx,
+                                    KafkaConsumer.create(vertx, mock),
+                                    TOPIC,
+                                    maxInFlight,
+                                    new MemoryBudget(1L << 30),
+                                    () -> 1L,
+                                    new WorkerConfig.Delivery(8, 20, 40, 5_000),
+                                    (record, reservation) -> {
+                                        Promise<Void> result = Promise.promise();
+                                        handed.add(new Handed(record, result));
+                                        return result.future();
+                                    });
+                    return consumer.start();
+                });
+    }
+
+    /** Runs an action on the consumer's context and waits for the future it returns. */
+    private <T> T onContext(Supplier<Future<T>> action) throws Exception {
+        CompletableFuture<T> done = new CompletableFuture<>();
+        context.runOnContext(v -> action.get().onComplete((r, e) -> complete(done, r, e)));
+        return done.get(30, TimeUnit.SECONDS);
+    }
+
+    private static <T> void complete(CompletableFuture<T> done, T result, Throwable failure) {
+        if (failure != null) {
+            done.completeExceptionally(failure);
+        } else {
+            done.complete(result);
+        }
+    }
+
+    /** Makes the records available to the next poll; the partitions must be assigned by then. */
+    private void addRecords(Runnable beforeAdding, TopicPartition... where) {
+        mock.schedulePollTask(
+                () -> {
+                    beforeAdding.run();
+                    for (TopicPartition tp : where) {
+                        long offset = nextOffset.merge(tp, 1L, Long::sum) - 1;
+                        mock.addRecord(
+                                new ConsumerRecord<>(
+                                        tp.topic(), tp.partition(), offset, "k", new byte[0]));
+                    }
+                });
+    }
+
+    /** Acknowledges a job's result on the consumer's context, as the producer's callback would. */
+    private void succeed(Handed h) {
+        context.runOnContext(v -> h.result().complete());
+    }
+
+    private void fail(Handed h, String why) {
+        context.runOnContext(v -> h.result().fail(new IllegalStateException(why)));
+    }
+
+    private Handed nextHanded() throws InterruptedException {
+        Handed h = handed.poll(10, TimeUnit.SECONDS);
+        assertThat(h).as("a job handed to the handler").isNotNull();
+        return h;
+    }
+
+    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("waited 10 s for: " + what);
+            }
+            Thread.sleep(10);
+        }
+    }
+
+    @Test
+    void aResumeNamingARevokedPartitionStillResumesTheOthers() throws Exception {
+        start(2);
+        TopicPartition p0 = partitions.get(0);
+        TopicPartition p1 = partitions.get(1);
+        addRecords(() -> mock.rebalance(partitions), p0, p1, p1);
+        Handed first = nextHanded();
+        nextHanded();
+        // Two jobs run, the third waits: every partition is paused.
+        await(() -> mock.paused().size() == PARTITIONS, "all partitions paused");
+
+        // The polling thread sees p0 revoked; before the revoke handler runs on the context a
+        // job finishes, the waiting one starts and the consumer resumes the partitions it still
+        // believes it has, p0 among them. The client throws at p0.
+        List<TopicPartition> remaining = partitions.subList(1, PARTITIONS);
+        onContext(
+                () -> {
+                    mock.rebalance(remaining);
+                    first.result().complete();
+                    return Future.succeededFuture();
+                });
+        succeed(nextHanded());
+        // (MockConsumer keeps revoked partitions in its paused() list; the real client does not.)
+        await(
+                () -> Collections.disjoint(mock.paused(), remaining),
+                "every remaining partition resumed");
+
+        // And jobs flow again on all of them.
+        addRecords(() -> {}, remaining.toArray(TopicPartition[]::new));
+        Set<Integer> seen = new HashSet<>();
+        while (seen.size() < remaining.size()) {
+            Handed h = nextHanded();
+            seen.add(h.record().partition());
+            succeed(h);
+        }
+        assertThat(seen).containsExactlyInAnyOrder(1, 2, 3, 4, 5);
+    }
+
+    @Test
+    void aJobWithoutAnAcknowledgedResultRunsAgainAndHoldsTheCommitUntilThen() throws Exception {
+        start(1);
+        TopicPartition p0 = partitions.get(0);
+        addRecords(() -> mock.rebalance(partitions), p0, p0);
+        Handed failed = nextHanded();
+        assertThat(failed.record().offset()).isZero();
+        fail(failed, "broker refused the result");
+
+        // Offset 1 runs meanwhile, but nothing may be committed past offset 0.
+        Handed one = nextHanded();
+        assertThat(one.record().offset()).isEqualTo(1);
+        succeed(one);
+        Handed again = nextHanded();
+        assertThat(again.record().offset()).as("the failed job, run again").isZero();
+        Thread.sleep(200);
+        assertThat(committed(p0)).as("commit held at the failed job").isIn(-1L, 0L);
+
+        succeed(again);
+        await(() -> committed(p0) == 2, "commit past both jobs");
+        assertThat(onContext(() -> Future.succeededFuture(consumer.jobsRetried()))).isEqualTo(1);
+    }
+
+    private long committed(TopicPartition tp) {
+        Map<TopicPartition, OffsetAndMetadata> c = mock.committed(Set.of(tp));
+        OffsetAndMetadata o = c.get(tp);
+        return o == null ? -1 : o.offset();
+    }
+}
