@@ -51,7 +51,6 @@ public final class JobConsumer {
     private final Deque<KafkaConsumerRecord<String, byte[]>> waiting = new ArrayDeque<>();
     private int consecutiveFailures;
     private long jobsRetried;
-    private long pauseRepairs;
     private volatile int inFlight;
     private volatile boolean paused;
     private volatile int assignedCount;
@@ -344,7 +343,10 @@ public final class JobConsumer {
         if (closed) {
             return;
         }
-        pauseRepairs++;
+        LOG.info(
+                "A partition moved before a {} reached the client; applying it to the current"
+                        + " assignment",
+                paused ? "pause" : "resume");
         consumer.assignment()
                 .compose(now -> paused ? consumer.pause(now) : consumer.resume(now))
                 .onFailure(
@@ -361,11 +363,6 @@ public final class JobConsumer {
     /** Jobs run again after their handler failed. */
     public long jobsRetried() {
         return jobsRetried;
-    }
-
-    /** How many times a pause or resume was refused and re-applied to the current assignment. */
-    public long pauseRepairs() {
-        return pauseRepairs;
     }
 
     /**
