@@ -16,7 +16,7 @@ public final class ConfigKeys {
     static {
         Map<String, String> d = new LinkedHashMap<>();
         d.put("worker.id", "");
-        d.put("worker.maxInFlight", "2");
+        d.put("worker.maxInFlight", "auto");
         d.put("kafka.bootstrap.servers", "");
         d.put("kafka.group.id", "lama-worker");
         d.put("topics.jobs", "inpaint.jobs");

@@ -152,9 +152,11 @@ public final class ConfigLoader {
                         list(v.get("storage.allowedBuckets")),
                         v.getOrDefault("storage.outputPrefix", "").trim());
         String modelPath = blankToNull(v.get("model.path"));
+        int sessions = integer(v, "inference.sessions");
+        int maxBatch = maxBatch(v);
         return new WorkerConfig(
                 workerId(blankToNull(v.get("worker.id"))),
-                integer(v, "worker.maxInFlight"),
+                maxInFlight(v, sessions, maxBatch),
                 kafka,
                 storage,
                 new WorkerConfig.Model(
@@ -167,10 +169,10 @@ public final class ConfigLoader {
                         blankToNull(v.get("model.sha256")),
                         Path.of(required(v, "model.cacheDir"))),
                 new WorkerConfig.Inference(
-                        integer(v, "inference.sessions"),
+                        sessions,
                         integer(v, "inference.threads"),
                         longValue(v, "inference.maxPixels"),
-                        maxBatch(v),
+                        maxBatch,
                         longValue(v, "inference.maxBatchDelay"),
                         strategy(v),
                         integer(v, "crop.marginPx"),
@@ -233,6 +235,17 @@ public final class ConfigLoader {
             throw new ConfigException(
                     "strategy.default must be auto, crop, resize or original, got '" + value + "'");
         }
+    }
+
+    /**
+     * {@code auto}: one job more than the sessions can run at once ({@code sessions x maxBatch}),
+     * so that while a job is downloaded, decoded or encoded every session still has a run to do.
+     */
+    private static int maxInFlight(Map<String, String> values, int sessions, int maxBatch) {
+        if (required(values, "worker.maxInFlight").equalsIgnoreCase("auto")) {
+            return sessions * maxBatch + 1;
+        }
+        return integer(values, "worker.maxInFlight");
     }
 
     /**

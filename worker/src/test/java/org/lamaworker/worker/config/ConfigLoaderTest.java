@@ -25,7 +25,31 @@ class ConfigLoaderTest {
         assertThat(config.kafka().resultsTopic()).isEqualTo("inpaint.results");
         assertThat(config.kafka().eventsTopic()).isEqualTo("inpaint.events");
         assertThat(config.workerId()).isNotBlank();
-        assertThat(config.maxInFlight()).isEqualTo(2);
+    }
+
+    @Test
+    void jobsInFlightFollowTheSessionsAndTheDevice() {
+        WorkerConfig cpu = ConfigLoader.load(null, Map.of(), Map.of());
+        // One job more in flight than the sessions run at once, so each session has work while
+        // a job is downloaded, decoded or encoded.
+        assertThat(cpu.inference().sessions()).isEqualTo(1);
+        assertThat(cpu.inference().maxBatch()).isEqualTo(1);
+        assertThat(cpu.maxInFlight()).isEqualTo(2);
+
+        WorkerConfig three =
+                ConfigLoader.load(null, Map.of("LAMA_INFERENCE_SESSIONS", "3"), Map.of());
+        assertThat(three.maxInFlight()).isEqualTo(4);
+
+        // GPU: one session, batches of up to 4 jobs' crops, and 5 jobs in flight to fill them.
+        WorkerConfig gpu =
+                ConfigLoader.load(null, Map.of("LAMA_INFERENCE_DEVICE", "cuda:0"), Map.of());
+        assertThat(gpu.inference().sessions()).isEqualTo(1);
+        assertThat(gpu.inference().maxBatch()).isEqualTo(4);
+        assertThat(gpu.maxInFlight()).isEqualTo(5);
+
+        WorkerConfig fixed =
+                ConfigLoader.load(null, Map.of("LAMA_WORKER_MAX_IN_FLIGHT", "7"), Map.of());
+        assertThat(fixed.maxInFlight()).isEqualTo(7);
     }
 
     @Test
