@@ -102,6 +102,18 @@ public final class BenchCommand implements Callable<Integer> {
     int soakEvery;
 
     @Option(
+            names = "--rounds",
+            defaultValue = "1",
+            paramLabel = "K",
+            description =
+                    "1: raw phase, end-to-end phase, raw phase again (the faster raw counts)."
+                            + " K > 1: K rounds of --jobs/K raw jobs then --jobs/K end-to-end jobs,"
+                            + " alternating with the worker and the raw sessions both loaded, so a"
+                            + " machine whose speed drifts by the minute slows both sides alike."
+                            + " Default: ${DEFAULT-VALUE}.")
+    int rounds;
+
+    @Option(
             names = "--warmup-jobs",
             defaultValue = "4",
             description =
@@ -168,38 +180,47 @@ public final class BenchCommand implements Callable<Integer> {
             return endToEndOnly(base, samples, options, out);
         }
         Map<String, Object> figures = new LinkedHashMap<>();
-        RawResult raw = raw(base, samples, options);
-        out.printf(
-                Locale.ROOT,
-                "raw: %d jobs (%d tiles, %d runs) in %.1f s = %.3f jobs/s%n",
-                jobs,
-                raw.tiles,
-                raw.runs,
-                raw.seconds,
-                jobs / raw.seconds);
-
-        E2eResult e2e = endToEnd(base, samples, options);
-        // The limit is measured again after the end-to-end phase, and the faster of the two
-        // counts: on a shared machine a single raw phase can land in a slow minute and flatter the
-        // ratio.
-        RawResult rawAfter = raw(base, samples, options);
-        out.printf(
-                Locale.ROOT,
-                "raw again: %d jobs in %.1f s = %.3f jobs/s%n",
-                jobs,
-                rawAfter.seconds,
-                jobs / rawAfter.seconds);
-        figures.put(
-                "raw_phases_jobs_per_s",
-                List.of(round(jobs / raw.seconds), round(jobs / rawAfter.seconds)));
-        if (rawAfter.seconds < raw.seconds) {
-            raw = rawAfter;
+        RawResult raw;
+        E2eResult e2e;
+        if (rounds > 1) {
+            Interleaved both = interleaved(base, samples, options, out, figures);
+            raw = both.raw();
+            e2e = both.e2e();
+        } else {
+            raw = raw(base, samples, options);
+            out.printf(
+                    Locale.ROOT,
+                    "raw: %d jobs (%d tiles, %d runs) in %.1f s = %.3f jobs/s%n",
+                    jobs,
+                    raw.tiles,
+                    raw.runs,
+                    raw.seconds,
+                    jobs / raw.seconds);
+            e2e = endToEnd(base, samples, options);
+            // The limit is measured again after the end-to-end phase, and the faster of the two
+            // counts: on a shared machine a single raw phase can land in a slow minute and
+            // flatter the ratio.
+            RawResult rawAfter = raw(base, samples, options);
+            out.printf(
+                    Locale.ROOT,
+                    "raw again: %d jobs in %.1f s = %.3f jobs/s%n",
+                    jobs,
+                    rawAfter.seconds,
+                    jobs / rawAfter.seconds);
+            figures.put(
+                    "raw_phases_jobs_per_s",
+                    List.of(round(jobs / raw.seconds), round(jobs / rawAfter.seconds)));
+            if (rawAfter.seconds < raw.seconds) {
+                raw = rawAfter;
+            }
         }
-        double rawRate = jobs / raw.seconds;
+        int rawJobs = raw.jobs;
+        double rawRate = rawJobs / raw.seconds;
         double e2eRate = e2e.completed / e2e.seconds;
         figures.put("model", raw.modelId);
         figures.put("strategy", strategy);
         figures.put("jobs", jobs);
+        figures.put("rounds", rounds);
         figures.put("pictures", samples.stream().map(Sample::name).toList());
         figures.put("raw_jobs_per_s", round(rawRate));
         figures.put("e2e_jobs_per_s", round(e2eRate));
@@ -218,7 +239,7 @@ public final class BenchCommand implements Callable<Integer> {
                 Locale.ROOT,
                 "| raw session.run on ready tensors | %.3f | %d | %.1f |%n",
                 rawRate,
-                jobs,
+                rawJobs,
                 raw.seconds);
         out.printf(
                 Locale.ROOT,
@@ -274,6 +295,93 @@ public final class BenchCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /** Both phases' totals over the rounds. */
+    private record Interleaved(RawResult raw, E2eResult e2e) {}
+
+    /**
+     * {@code --rounds K}: the worker and a second set of sessions for the raw phase are both
+     * loaded; each round runs {@code jobs / K} jobs' tensors on the raw sessions, then as many jobs
+     * through Kafka, S3 and the worker (idle during the raw part). Totals are summed over the
+     * rounds. Each round's figures go to {@code out} and to {@code figures}.
+     */
+    private Interleaved interleaved(
+            WorkerConfig base,
+            List<Sample> samples,
+            JobOptions options,
+            PrintWriter out,
+            Map<String, Object> figures)
+            throws Exception {
+        int perRound = Math.max(1, jobs / rounds);
+        return withWorker(
+                base,
+                samples,
+                (bootstrap, workers) -> {
+                    try (RawBench rawBench = RawBench.open(base, samples, options);
+                            Clients clients = Clients.open(bootstrap)) {
+                        warmUp(clients, samples, options);
+                        out.println("| round | raw jobs/s | e2e jobs/s | ratio | device busy |");
+                        out.println("|---|---|---|---|---|");
+                        List<Map<String, Object>> rows = new ArrayList<>();
+                        List<Timings> timings = new ArrayList<>();
+                        double rawSeconds = 0;
+                        double e2eSeconds = 0;
+                        long busyNanos = 0;
+                        int failed = 0;
+                        int tiles = 0;
+                        long runs = 0;
+                        String modelId = null;
+                        for (int r = 1; r <= rounds; r++) {
+                            RawResult raw = rawBench.run(perRound);
+                            Segment seg =
+                                    segment(
+                                            clients,
+                                            workers,
+                                            "bench-" + r + "-",
+                                            perRound,
+                                            samples,
+                                            options);
+                            int done = seg.collected().timings().size();
+                            double rawRate = perRound / raw.seconds();
+                            double e2eRate = done / seg.seconds();
+                            double busy =
+                                    seg.busyNanos() / (seg.seconds() * 1e9 * workers.sessions());
+                            out.printf(
+                                    Locale.ROOT,
+                                    "| %d | %.3f | %.3f | %.3f | %.1f%% |%n",
+                                    r,
+                                    rawRate,
+                                    e2eRate,
+                                    e2eRate / rawRate,
+                                    100 * busy);
+                            out.flush();
+                            Map<String, Object> row = new LinkedHashMap<>();
+                            row.put("raw_jobs_per_s", round(rawRate));
+                            row.put("e2e_jobs_per_s", round(e2eRate));
+                            row.put("ratio", round(e2eRate / rawRate));
+                            rows.add(row);
+                            timings.addAll(seg.collected().timings());
+                            rawSeconds += raw.seconds();
+                            e2eSeconds += seg.seconds();
+                            busyNanos += seg.busyNanos();
+                            failed += seg.collected().failed();
+                            tiles += raw.tiles();
+                            runs += raw.runs();
+                            modelId = raw.modelId();
+                        }
+                        figures.put("rounds_figures", rows);
+                        return new Interleaved(
+                                new RawResult(modelId, perRound * rounds, tiles, runs, rawSeconds),
+                                new E2eResult(
+                                        timings.size(),
+                                        failed,
+                                        e2eSeconds,
+                                        busyNanos,
+                                        workers.sessions(),
+                                        percentiles(timings)));
+                    }
+                });
     }
 
     /** Only the end-to-end phase: for comparing fleets of 1, 2, 3 workers. */
@@ -333,7 +441,7 @@ public final class BenchCommand implements Callable<Integer> {
         return samples;
     }
 
-    private record RawResult(String modelId, int tiles, long runs, double seconds) {}
+    private record RawResult(String modelId, int jobs, int tiles, long runs, double seconds) {}
 
     /**
      * Tensors prepared up front; only {@code session.run} is timed, grouped as the worker groups
@@ -341,24 +449,56 @@ public final class BenchCommand implements Callable<Integer> {
      */
     private RawResult raw(WorkerConfig config, List<Sample> samples, JobOptions options)
             throws InterruptedException {
-        List<InpaintModel> sessions = new ArrayList<>();
-        try {
-            for (int i = 0; i < config.inference().sessions(); i++) {
-                sessions.add(load(config));
+        try (RawBench bench = RawBench.open(config, samples, options)) {
+            return bench.run(jobs);
+        }
+    }
+
+    /**
+     * Model sessions as the worker configures them, with every sample's tensors prepared and one
+     * untimed run per session; {@link #run} times only {@code session.run}.
+     */
+    private static final class RawBench implements AutoCloseable {
+        private final List<InpaintModel> sessions;
+        private final WorkerConfig config;
+        private final List<List<InferenceInput>> perSample;
+
+        private RawBench(
+                List<InpaintModel> sessions,
+                WorkerConfig config,
+                List<List<InferenceInput>> perSample) {
+            this.sessions = sessions;
+            this.config = config;
+            this.perSample = perSample;
+        }
+
+        static RawBench open(WorkerConfig config, List<Sample> samples, JobOptions options) {
+            List<InpaintModel> sessions = new ArrayList<>();
+            try {
+                for (int i = 0; i < config.inference().sessions(); i++) {
+                    sessions.add(load(config));
+                }
+                Inpainting first = new Inpainting(sessions.get(0), config);
+                List<List<InferenceInput>> perSample = new ArrayList<>();
+                for (Sample s : samples) {
+                    perSample.add(first.tensors(first.decode(s.image(), s.mask(), options)));
+                }
+                for (InpaintModel session : sessions) {
+                    new Inpainting(session, config).run(perSample.get(0)); // warm-up, not timed
+                }
+                return new RawBench(sessions, config, perSample);
+            } catch (RuntimeException e) {
+                sessions.forEach(InpaintModel::close);
+                throw e;
             }
-            Inpainting first = new Inpainting(sessions.get(0), config);
-            List<List<InferenceInput>> perSample = new ArrayList<>();
-            for (Sample s : samples) {
-                perSample.add(first.tensors(first.decode(s.image(), s.mask(), options)));
-            }
-            for (InpaintModel session : sessions) {
-                new Inpainting(session, config).run(perSample.get(0)); // warm-up, not timed
-            }
+        }
+
+        /** Runs {@code count} jobs' tensors, one thread per session each taking the next job. */
+        RawResult run(int count) throws InterruptedException {
             long runsBefore = sessions.stream().mapToLong(InpaintModel::sessionRuns).sum();
             AtomicInteger next = new AtomicInteger();
             AtomicInteger tiles = new AtomicInteger();
             AtomicReference<RuntimeException> failure = new AtomicReference<>();
-            // As in the worker: one thread per session, each taking the next job.
             List<Thread> threads = new ArrayList<>();
             for (InpaintModel session : sessions) {
                 Inpainting work = new Inpainting(session, config);
@@ -367,7 +507,7 @@ public final class BenchCommand implements Callable<Integer> {
                                 () -> {
                                     try {
                                         for (int i = next.getAndIncrement();
-                                                i < jobs;
+                                                i < count;
                                                 i = next.getAndIncrement()) {
                                             List<InferenceInput> inputs =
                                                     perSample.get(i % perSample.size());
@@ -390,8 +530,11 @@ public final class BenchCommand implements Callable<Integer> {
                 throw failure.get();
             }
             long runs = sessions.stream().mapToLong(InpaintModel::sessionRuns).sum() - runsBefore;
-            return new RawResult(sessions.get(0).id(), tiles.get(), runs, seconds);
-        } finally {
+            return new RawResult(sessions.get(0).id(), count, tiles.get(), runs, seconds);
+        }
+
+        @Override
+        public void close() {
             sessions.forEach(InpaintModel::close);
         }
     }
@@ -620,27 +763,53 @@ public final class BenchCommand implements Callable<Integer> {
     private E2eResult runJobs(
             String bootstrap, Workers workers, List<Sample> samples, JobOptions options) {
         try (Clients clients = Clients.open(bootstrap)) {
-            KafkaProducer<String, byte[]> producer = clients.producer();
-            KafkaConsumer<String, byte[]> results = clients.results();
-            // One untimed round, as the raw phase has its untimed run: the JIT compiles the
-            // worker's decoding, encoding, Kafka and S3 paths before the clock starts.
-            Collected warm =
-                    submitAndCollect(producer, results, "warm-", warmupJobs, samples, options);
-            if (warm.failed() > 0) {
-                throw new IllegalStateException(warm.failed() + " warm-up jobs failed");
-            }
-            long busyBefore = workers.busyNanos();
-            long start = System.nanoTime();
-            Collected timed = submitAndCollect(producer, results, "bench-", jobs, samples, options);
-            double seconds = (System.nanoTime() - start) / 1e9;
+            warmUp(clients, samples, options);
+            Segment timed = segment(clients, workers, "bench-", jobs, samples, options);
             return new E2eResult(
-                    timed.timings().size(),
-                    timed.failed(),
-                    seconds,
-                    workers.busyNanos() - busyBefore,
+                    timed.collected().timings().size(),
+                    timed.collected().failed(),
+                    timed.seconds(),
+                    timed.busyNanos(),
                     workers.sessions(),
-                    percentiles(timed.timings()));
+                    percentiles(timed.collected().timings()));
         }
+    }
+
+    /**
+     * One untimed round, as the raw phase has its untimed run: the JIT compiles the worker's
+     * decoding, encoding, Kafka and S3 paths before the clock starts.
+     */
+    private void warmUp(Clients clients, List<Sample> samples, JobOptions options) {
+        Collected warm =
+                submitAndCollect(
+                        clients.producer(),
+                        clients.results(),
+                        "warm-",
+                        warmupJobs,
+                        samples,
+                        options);
+        if (warm.failed() > 0) {
+            throw new IllegalStateException(warm.failed() + " warm-up jobs failed");
+        }
+    }
+
+    /** Jobs through the worker, timed from the first produced to the last result read. */
+    private record Segment(Collected collected, double seconds, long busyNanos) {}
+
+    private Segment segment(
+            Clients clients,
+            Workers workers,
+            String prefix,
+            int count,
+            List<Sample> samples,
+            JobOptions options) {
+        long busyBefore = workers.busyNanos();
+        long start = System.nanoTime();
+        Collected collected =
+                submitAndCollect(
+                        clients.producer(), clients.results(), prefix, count, samples, options);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        return new Segment(collected, seconds, workers.busyNanos() - busyBefore);
     }
 
     private record Collected(List<Timings> timings, int failed) {}
