@@ -125,7 +125,8 @@ public final class WorkerVerticle extends VerticleBase {
                         first -> {
                             model = first;
                             CostModel costs =
-                                    Calibration.costModelFor(config.model().path(), model.id());
+                                    Calibration.costModelFor(
+                                            config.model().path(), model.id(), model.device());
                             runner =
                                     new BatchingRunner(
                                             List.copyOf(sessions),

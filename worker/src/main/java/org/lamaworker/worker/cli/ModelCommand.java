@@ -93,8 +93,10 @@ public final class ModelCommand implements Runnable {
             name = "calibrate",
             mixinStandardHelpOptions = true,
             description = {
-                "Measure a model's peak memory per input size (process resident memory, CPU) and"
-                        + " write MODEL.calibration.json beside it for the worker's admission."
+                "Measure a model's peak memory per input size (process resident memory on the CPU;"
+                        + " on a GPU, per inference.device in --config, device memory through"
+                        + " nvidia-smi) and write MODEL.calibration.json beside it for the worker's"
+                        + " admission."
             })
     static final class Calibrate implements Callable<Integer> {
         @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -105,7 +107,7 @@ public final class ModelCommand implements Runnable {
         @Option(
                 names = "--config",
                 paramLabel = "FILE",
-                description = "Properties file (threads, contract).")
+                description = "Properties file (device, threads, contract).")
         Path configFile;
 
         @Override

@@ -12,9 +12,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A model's measured memory cost, stored beside the model as {@code MODEL.calibration.json} by
- * {@code model calibrate} and read by the worker to size its admission. On CPU the measure is the
- * process's peak resident memory during one run (Linux: the peak is reset through {@code
- * /proc/self/clear_refs} before each run).
+ * {@code model calibrate} and read by the worker to size its admission. On the CPU the measure is
+ * the process's peak resident memory during one run (Linux: the peak is reset through {@code
+ * /proc/self/clear_refs} before each run); on a GPU, the device memory the process holds, read
+ * through {@code nvidia-smi} (see {@link MemoryProbe}). A calibration is used only on the kind of
+ * device it was measured on.
  *
  * @param modelId the model it was measured on (name and content hash)
  * @param device where it was measured
@@ -38,7 +40,7 @@ public record Calibration(
      * @param batch inputs in the run
      * @param width tensor width
      * @param height tensor height
-     * @param peakBytes peak resident memory during the run above the resident memory before it
+     * @param peakBytes peak memory during the run above the memory in use before it
      */
     public record Run(int batch, int width, int height, long peakBytes) {
         long tensorPixels() {
@@ -62,6 +64,11 @@ public record Calibration(
      * 512x512 for a dynamic one), and a straight line through their peaks.
      */
     public static Calibration measure(InpaintModel model) throws IOException {
+        return measure(model, MemoryProbe.forDevice(model.device()));
+    }
+
+    /** Measures a model with the given probe (tests give one over a stand-in nvidia-smi). */
+    static Calibration measure(InpaintModel model, MemoryProbe probe) throws IOException {
         ModelShape shape = model.shape();
         List<int[]> shapes = new ArrayList<>();
         if (shape.dynamic()) {
@@ -86,10 +93,9 @@ public record Calibration(
                                 new float[3 * s[1] * s[2]], mask, s[1], s[2], s[1], s[2]));
             }
             System.gc();
-            resetPeak();
-            long before = statusBytes("VmRSS:");
+            long before = probe.start();
             model.run(inputs);
-            runs.add(new Run(s[0], s[1], s[2], Math.max(0, statusBytes("VmHWM:") - before)));
+            runs.add(new Run(s[0], s[1], s[2], Math.max(0, probe.peak() - before)));
         }
         Run small = runs.get(0);
         Run large = runs.get(1);
@@ -101,7 +107,7 @@ public record Calibration(
                                 (double) (large.peakBytes() - small.peakBytes())
                                         / (large.tensorPixels() - small.tensorPixels()));
         long fixed = Math.max(0, (long) (small.peakBytes() - slope * small.tensorPixels()));
-        return new Calibration(model.id(), "cpu", fixed, slope, runs);
+        return new Calibration(model.id(), model.device(), fixed, slope, runs);
     }
 
     /** Writes the calibration as JSON. */
@@ -110,11 +116,13 @@ public record Calibration(
     }
 
     /**
-     * The cost model for a model file: its calibration when one was measured on this model,
-     * otherwise the conservative default; for the built-in reference model ({@code null} file), its
-     * measured figure.
+     * The cost model for a model file: its calibration when one was measured on this model and on
+     * the same kind of device (CPU or GPU), otherwise the conservative default; for the built-in
+     * reference model ({@code null} file), its measured figure.
+     *
+     * @param device where the model runs: {@code cpu}, {@code cuda:N} or {@code tensorrt:N}
      */
-    public static CostModel costModelFor(Path model, String modelId) {
+    public static CostModel costModelFor(Path model, String modelId, String device) {
         if (model == null) {
             return CostModel.referenceFill(); // the built-in model, measured once
         }
@@ -122,15 +130,25 @@ public record Calibration(
         if (Files.isRegularFile(file)) {
             try {
                 Calibration calibration = JSON.readValue(file.toFile(), Calibration.class);
-                if (calibration.modelId().equals(modelId)) {
+                boolean sameKind = calibration.device().equals("cpu") == device.equals("cpu");
+                if (!calibration.modelId().equals(modelId)) {
+                    LOG.warn(
+                            "{} was measured on {}, not {}: using the default cost model",
+                            file,
+                            calibration.modelId(),
+                            modelId);
+                } else if (!sameKind) {
+                    LOG.warn(
+                            "{} was measured on {}, and the model runs on {}: using the default"
+                                    + " cost model (run model calibrate with inference.device={})",
+                            file,
+                            calibration.device(),
+                            device,
+                            device);
+                } else {
                     LOG.info("Model {}: memory cost from {}", modelId, file);
                     return calibration.costModel();
                 }
-                LOG.warn(
-                        "{} was measured on {}, not {}: using the default cost model",
-                        file,
-                        calibration.modelId(),
-                        modelId);
             } catch (IOException e) {
                 LOG.warn("Cannot read {}: {}; using the default cost model", file, e.getMessage());
             }
@@ -139,19 +157,5 @@ public record Calibration(
                 "Model {}: not calibrated (model calibrate), using the default cost model",
                 modelId);
         return CostModel.uncalibrated();
-    }
-
-    private static void resetPeak() throws IOException {
-        // Writing 5 resets the process's peak resident set size (Linux 4.0 and later).
-        Files.writeString(Path.of("/proc/self/clear_refs"), "5");
-    }
-
-    private static long statusBytes(String field) throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-            if (line.startsWith(field)) {
-                return Long.parseLong(line.replaceAll("\\D+", "")) * 1024;
-            }
-        }
-        throw new IOException(field + " not in /proc/self/status");
     }
 }

@@ -102,6 +102,7 @@ public final class InpaintModel implements AutoCloseable {
     private final OrtEnvironment environment;
     private final OrtSession session;
     private final String id;
+    private final String device;
     private final List<String> inputNames;
     private final String outputName;
     private final ModelInfo info;
@@ -110,11 +111,17 @@ public final class InpaintModel implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicLong sessionRuns =
             new java.util.concurrent.atomic.AtomicLong();
 
-    private InpaintModel(OrtEnvironment environment, OrtSession session, String id, Options options)
+    private InpaintModel(
+            OrtEnvironment environment,
+            OrtSession session,
+            String id,
+            String device,
+            Options options)
             throws OrtException {
         this.environment = environment;
         this.session = session;
         this.id = id;
+        this.device = device;
         this.inputNames = new ArrayList<>(session.getInputNames());
         this.outputName = session.getOutputNames().iterator().next();
         ModelInfo detected = detect(session, id, options.contract());
@@ -210,7 +217,7 @@ public final class InpaintModel implements AutoCloseable {
                 }
             }
             try {
-                return new InpaintModel(environment, session, id, options);
+                return new InpaintModel(environment, session, id, placed, options);
             } catch (RuntimeException | OrtException e) {
                 session.close();
                 throw e;
@@ -365,6 +372,11 @@ public final class InpaintModel implements AutoCloseable {
     /** Name and content hash, e.g. {@code lama_fp32.onnx@3f2a9c0d11aa}. */
     public String id() {
         return id;
+    }
+
+    /** Where the session runs: {@code cpu}, {@code cuda:N} or {@code tensorrt:N}. */
+    public String device() {
+        return device;
     }
 
     /** Contract, geometry, batching and output range. */

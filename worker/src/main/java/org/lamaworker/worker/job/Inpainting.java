@@ -37,7 +37,10 @@ public final class Inpainting {
 
     /** Work for the given model and configuration, with the model's calibrated costs if any. */
     public Inpainting(InpaintModel model, WorkerConfig config) {
-        this(model, config, Calibration.costModelFor(config.model().path(), model.id()));
+        this(
+                model,
+                config,
+                Calibration.costModelFor(config.model().path(), model.id(), model.device()));
     }
 
     /** Work for the given model, configuration and cost model. */

@@ -1,0 +1,156 @@
+package org.lamaworker.worker.inference;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * GPU memory through {@code nvidia-smi}: the memory this process holds on the device ({@code
+ * --query-compute-apps}), or, where the process is not listed under its own id (a container's PID
+ * namespace), the device's memory in use ({@code --query-gpu=memory.used}), which is right when the
+ * worker has the GPU to itself, as the deployment runs it. While a window is open a thread samples
+ * as fast as {@code nvidia-smi} answers; the reading after the run counts too, which for ONNX
+ * Runtime's CUDA arena (it keeps what it grew to) is the peak.
+ */
+final class NvidiaSmiProbe implements MemoryProbe {
+    private static final long MIB = 1L << 20;
+
+    private final String command;
+    private final int deviceIndex;
+    private final long pid;
+    private final AtomicLong highest = new AtomicLong();
+    private final AtomicReference<IOException> samplingFailure = new AtomicReference<>();
+    private volatile boolean sampling;
+    private Thread sampler;
+
+    NvidiaSmiProbe(String command, int deviceIndex, long pid) {
+        this.command = command;
+        this.deviceIndex = deviceIndex;
+        this.pid = pid;
+    }
+
+    @Override
+    public long start() throws IOException {
+        long now = read();
+        highest.set(now);
+        samplingFailure.set(null);
+        sampling = true;
+        sampler =
+                new Thread(
+                        () -> {
+                            while (sampling) {
+                                try {
+                                    highest.accumulateAndGet(read(), Math::max);
+                                } catch (IOException e) {
+                                    samplingFailure.set(e);
+                                    return;
+                                }
+                            }
+                        },
+                        "calibration-nvidia-smi");
+        sampler.setDaemon(true);
+        sampler.start();
+        return now;
+    }
+
+    @Override
+    public long peak() throws IOException {
+        sampling = false;
+        if (sampler != null) {
+            try {
+                sampler.join(TimeUnit.SECONDS.toMillis(10));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while stopping the nvidia-smi sampler", e);
+            }
+        }
+        if (samplingFailure.get() != null) {
+            throw samplingFailure.get();
+        }
+        return Math.max(highest.get(), read());
+    }
+
+    /** The memory in use now, in bytes. */
+    long read() throws IOException {
+        OptionalLong own =
+                ownUsage(
+                        run(
+                                "--id=" + deviceIndex,
+                                "--query-compute-apps=pid,used_memory",
+                                "--format=csv,noheader,nounits"),
+                        pid);
+        if (own.isPresent()) {
+            return own.getAsLong() * MIB;
+        }
+        List<String> device =
+                run(
+                        "--id=" + deviceIndex,
+                        "--query-gpu=memory.used",
+                        "--format=csv,noheader,nounits");
+        if (device.isEmpty()) {
+            throw new IOException(command + " reported no memory.used for GPU " + deviceIndex);
+        }
+        return parseMib(device.get(0).trim()) * MIB;
+    }
+
+    /** This process's MiB in {@code pid, used_memory} lines; empty when it is not listed. */
+    static OptionalLong ownUsage(List<String> lines, long pid) throws IOException {
+        long total = 0;
+        boolean found = false;
+        for (String line : lines) {
+            String[] fields = line.split(",");
+            if (fields.length == 2 && fields[0].trim().equals(Long.toString(pid))) {
+                total += parseMib(fields[1].trim());
+                found = true;
+            }
+        }
+        return found ? OptionalLong.of(total) : OptionalLong.empty();
+    }
+
+    private static long parseMib(String value) throws IOException {
+        try {
+            return Long.parseLong(value);
+        } catch (NumberFormatException e) {
+            throw new IOException("unexpected nvidia-smi figure '" + value + "'", e);
+        }
+    }
+
+    private List<String> run(String... args) throws IOException {
+        List<String> argv = new ArrayList<>();
+        argv.add(command);
+        argv.addAll(List.of(args));
+        Process process;
+        try {
+            process = new ProcessBuilder(argv).redirectErrorStream(true).start();
+        } catch (IOException e) {
+            throw new IOException(
+                    "cannot run "
+                            + command
+                            + " to read GPU memory (install the NVIDIA driver's tools, or calibrate"
+                            + " on the CPU): "
+                            + e.getMessage(),
+                    e);
+        }
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        try {
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                throw new IOException(command + " did not answer within 30 s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            process.destroyForcibly();
+            throw new IOException("interrupted while waiting for " + command, e);
+        }
+        if (process.exitValue() != 0) {
+            throw new IOException(
+                    command + " failed (exit " + process.exitValue() + "): " + output.trim());
+        }
+        return output.lines().filter(l -> !l.isBlank()).toList();
+    }
+}
