@@ -49,8 +49,12 @@ public final class JobConsumer {
     private final Map<TopicPartition, OffsetTracker> trackers = new HashMap<>();
     private final Set<TopicPartition> assigned = new HashSet<>();
     private final Deque<KafkaConsumerRecord<String, byte[]>> waiting = new ArrayDeque<>();
-    private int consecutiveFailures;
+
+    /** Failed attempts of jobs not yet acknowledged, by partition and offset. */
+    private final Map<String, Integer> failedAttempts = new HashMap<>();
+
     private long jobsRetried;
+    private int pauseRepairs;
     private volatile int inFlight;
     private volatile boolean paused;
     private volatile int assignedCount;
@@ -220,7 +224,7 @@ public final class JobConsumer {
                     inFlight--;
                     reservation.release();
                     if (ar.succeeded()) {
-                        consecutiveFailures = 0;
+                        failedAttempts.remove(positionOf(record));
                         finished(partition, tracker, record.offset());
                     } else {
                         retryLater(record, partition, tracker, ar.cause());
@@ -240,11 +244,19 @@ public final class JobConsumer {
             TopicPartition partition,
             OffsetTracker tracker,
             Throwable cause) {
-        consecutiveFailures++;
+        if (stopping) {
+            LOG.error(
+                    "No result published for {}-{}@{}: {}; left uncommitted for redelivery",
+                    record.topic(),
+                    record.partition(),
+                    record.offset(),
+                    cause.toString());
+            return;
+        }
+        String position = positionOf(record);
+        int failures = failedAttempts.merge(position, 1, Integer::sum);
         long backoff =
-                Math.min(
-                        maxBackoffMillis,
-                        initialBackoffMillis << Math.min(20, consecutiveFailures - 1));
+                Math.min(maxBackoffMillis, initialBackoffMillis << Math.min(20, failures - 1));
         LOG.error(
                 "No result published for {}-{}@{}: {}; running it again in {} ms",
                 record.topic(),
@@ -256,12 +268,17 @@ public final class JobConsumer {
                 backoff,
                 id -> {
                     if (stopping || trackers.get(partition) != tracker) {
+                        failedAttempts.remove(position);
                         return;
                     }
                     jobsRetried++;
                     waiting.addFirst(record);
                     next();
                 });
+    }
+
+    private static String positionOf(KafkaConsumerRecord<String, byte[]> record) {
+        return record.partition() + "@" + record.offset();
     }
 
     private void finished(TopicPartition partition, OffsetTracker tracker, long offset) {
@@ -343,6 +360,7 @@ public final class JobConsumer {
         if (closed) {
             return;
         }
+        pauseRepairs++;
         LOG.info(
                 "A partition moved before a {} reached the client; applying it to the current"
                         + " assignment",
@@ -358,6 +376,11 @@ public final class JobConsumer {
                                         id -> repairPauseState(attempt + 1));
                             }
                         });
+    }
+
+    /** How many times a refused pause or resume was re-applied to the current assignment. */
+    int pauseRepairs() {
+        return pauseRepairs;
     }
 
     /** Jobs run again after their handler failed. */
@@ -380,7 +403,8 @@ public final class JobConsumer {
         }
         long timer =
                 vertx.setTimer(
-                        graceMillis,
+                        // shutdown.grace=0 is allowed; Vert.x timers need at least 1 ms.
+                        Math.max(1, graceMillis),
                         id -> {
                             if (drained.tryComplete()) {
                                 LOG.warn(

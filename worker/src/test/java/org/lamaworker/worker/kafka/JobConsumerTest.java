@@ -68,6 +68,9 @@ class JobConsumerTest {
 
     @AfterEach
     void tearDown() throws Exception {
+        if (consumer != null) {
+            onContext(() -> consumer.stop(0)); // closes the client and its polling thread
+        }
         vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     }
 
@@ -172,6 +175,10 @@ class JobConsumerTest {
         await(
                 () -> Collections.disjoint(mock.paused(), remaining),
                 "every remaining partition resumed");
+        // The client refused the resume (it always throws at p0, wherever p0 falls in the set),
+        // and the consumer re-applied it to the assignment the client has.
+        assertThat(onContext(() -> Future.succeededFuture(consumer.pauseRepairs())))
+                .isGreaterThanOrEqualTo(1);
 
         // And jobs flow again on all of them.
         addRecords(() -> {}, remaining.toArray(TopicPartition[]::new));

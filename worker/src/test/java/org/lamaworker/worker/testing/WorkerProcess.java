@@ -101,7 +101,6 @@ public final class WorkerProcess implements AutoCloseable {
         return process.exitValue();
     }
 
-    /** Everything it printed so far. */
     /** The last {@code limit} lines the worker logged at WARN or ERROR, for failure messages. */
     public String warnings(int limit) {
         List<String> lines;
@@ -114,6 +113,7 @@ public final class WorkerProcess implements AutoCloseable {
         return String.join("\n", lines.subList(Math.max(0, lines.size() - limit), lines.size()));
     }
 
+    /** Everything it printed so far. */
     public String output() {
         synchronized (log) {
             return String.join("\n", log);
