@@ -8,6 +8,7 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
+import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,6 +25,7 @@ import org.lamaworker.worker.inference.BatchingRunner;
 import org.lamaworker.worker.inference.Calibration;
 import org.lamaworker.worker.inference.CostModel;
 import org.lamaworker.worker.inference.InpaintModel;
+import org.lamaworker.worker.inference.NvidiaSmiProbe;
 import org.lamaworker.worker.job.Attempts;
 import org.lamaworker.worker.job.Failures;
 import org.lamaworker.worker.job.JobProcessor;
@@ -143,7 +145,7 @@ public final class WorkerVerticle extends VerticleBase {
                                             new StorageRetry(vertx, config.delivery()));
                             publisher =
                                     new ResultPublisher(vertx, config.kafka(), config.workerId());
-                            long deviceMemory = physicalMemoryBytes();
+                            long deviceMemory = deviceMemoryBytes(model.device());
                             budget = new MemoryBudget(config.memoryBudgetBytes(deviceMemory));
                             long worstCase =
                                     costs.worstCaseBytes(
@@ -369,6 +371,30 @@ public final class WorkerVerticle extends VerticleBase {
                             inference.close();
                             return Future.succeededFuture();
                         });
+    }
+
+    /**
+     * The memory the budget is a share of: the GPU's (through nvidia-smi) when the model runs on
+     * one, this machine's physical memory on the CPU.
+     */
+    private static long deviceMemoryBytes(String device) {
+        if (device.equals("cpu")) {
+            return physicalMemoryBytes();
+        }
+        int index = Integer.parseInt(device.substring(device.indexOf(':') + 1));
+        try {
+            return NvidiaSmiProbe.totalMemoryBytes("nvidia-smi", index);
+        } catch (IOException e) {
+            long host = physicalMemoryBytes();
+            LOG.warn(
+                    "Cannot read GPU {}'s memory ({}); the memory budget is taken from this"
+                            + " machine's {} MiB instead: set inference.memoryBudget to a byte"
+                            + " count for the GPU",
+                    index,
+                    e.getMessage(),
+                    host >> 20);
+            return host;
+        }
     }
 
     /** Physical memory of this machine: the device's memory when inference runs on the CPU. */

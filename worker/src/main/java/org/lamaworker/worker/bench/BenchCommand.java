@@ -173,6 +173,12 @@ public final class BenchCommand implements Callable<Integer> {
                 strategy,
                 Runtime.getRuntime().availableProcessors());
 
+        if (rounds < 1 || rounds > 1 && (soakEvery > 0 || skipRaw || rounds > jobs)) {
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(),
+                    "--rounds must be between 1 and --jobs, and above 1 only with both phases"
+                            + " (not with --skip-raw or --soak-every)");
+        }
         if (soakEvery > 0) {
             return soak(base, samples, options, out);
         }
@@ -219,7 +225,7 @@ public final class BenchCommand implements Callable<Integer> {
         double e2eRate = e2e.completed / e2e.seconds;
         figures.put("model", raw.modelId);
         figures.put("strategy", strategy);
-        figures.put("jobs", jobs);
+        figures.put("jobs", rawJobs);
         figures.put("rounds", rounds);
         figures.put("pictures", samples.stream().map(Sample::name).toList());
         figures.put("raw_jobs_per_s", round(rawRate));

@@ -31,6 +31,13 @@ public record Calibration(
         double modelBytesPerTensorPixel,
         List<Run> runs) {
     private static final Logger LOG = LoggerFactory.getLogger(Calibration.class);
+
+    /** Files written before the device was recorded were all measured on the CPU. */
+    public Calibration {
+        device = device == null ? "cpu" : device;
+        runs = runs == null ? List.of() : List.copyOf(runs);
+    }
+
     private static final ObjectMapper JSON =
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -94,11 +101,25 @@ public record Calibration(
             }
             System.gc();
             long before = probe.start();
-            model.run(inputs);
+            try {
+                model.run(inputs);
+            } catch (RuntimeException e) {
+                probe.peak(); // closes the window (and a GPU probe's sampler)
+                throw e;
+            }
             runs.add(new Run(s[0], s[1], s[2], Math.max(0, probe.peak() - before)));
         }
         Run small = runs.get(0);
         Run large = runs.get(1);
+        if (large.peakBytes() < (1L << 20)) {
+            // An allocator that keeps what it grew to (a CUDA arena, or the CPU arena) already
+            // held enough from loading and warm-up: a calibration from these runs would say the
+            // model costs nothing and under-reserve every job.
+            throw new IOException(
+                    "the measured runs grew memory by less than 1 MiB (the allocator kept what"
+                            + " loading and warm-up took), so no calibration is written; the"
+                            + " worker keeps its conservative default");
+        }
         double slope =
                 large.tensorPixels() == small.tensorPixels()
                         ? (double) large.peakBytes() / large.tensorPixels()

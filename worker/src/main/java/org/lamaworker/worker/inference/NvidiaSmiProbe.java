@@ -2,6 +2,8 @@ package org.lamaworker.worker.inference;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
@@ -13,11 +15,14 @@ import java.util.concurrent.atomic.AtomicReference;
  * GPU memory through {@code nvidia-smi}: the memory this process holds on the device ({@code
  * --query-compute-apps}), or, where the process is not listed under its own id (a container's PID
  * namespace), the device's memory in use ({@code --query-gpu=memory.used}), which is right when the
- * worker has the GPU to itself, as the deployment runs it. While a window is open a thread samples
- * as fast as {@code nvidia-smi} answers; the reading after the run counts too, which for ONNX
- * Runtime's CUDA arena (it keeps what it grew to) is the peak.
+ * worker has the GPU to itself, as the deployment runs it. Which of the two is chosen when a window
+ * opens and kept until it closes. While a window is open a thread samples as fast as {@code
+ * nvidia-smi} answers; the reading after the run counts too, which for ONNX Runtime's CUDA arena
+ * (it keeps what it grew to) is the peak. The device index is {@code nvidia-smi}'s: where {@code
+ * CUDA_VISIBLE_DEVICES} renumbers the GPUs the two can differ (a pod given one GPU sees it as 0 in
+ * both).
  */
-final class NvidiaSmiProbe implements MemoryProbe {
+public final class NvidiaSmiProbe implements MemoryProbe {
     private static final long MIB = 1L << 20;
 
     private final String command;
@@ -26,6 +31,7 @@ final class NvidiaSmiProbe implements MemoryProbe {
     private final AtomicLong highest = new AtomicLong();
     private final AtomicReference<IOException> samplingFailure = new AtomicReference<>();
     private volatile boolean sampling;
+    private volatile boolean perProcess;
     private Thread sampler;
 
     NvidiaSmiProbe(String command, int deviceIndex, long pid) {
@@ -34,8 +40,23 @@ final class NvidiaSmiProbe implements MemoryProbe {
         this.pid = pid;
     }
 
+    /** The GPU's total memory, in bytes: what the worker's memory budget is a share of. */
+    public static long totalMemoryBytes(String command, int deviceIndex) throws IOException {
+        NvidiaSmiProbe probe = new NvidiaSmiProbe(command, deviceIndex, -1);
+        List<String> lines =
+                probe.run(
+                        "--id=" + deviceIndex,
+                        "--query-gpu=memory.total",
+                        "--format=csv,noheader,nounits");
+        if (lines.isEmpty()) {
+            throw new IOException(command + " reported no memory.total for GPU " + deviceIndex);
+        }
+        return parseMib(lines.get(0).trim()) * MIB;
+    }
+
     @Override
     public long start() throws IOException {
+        perProcess = processUsage().isPresent();
         long now = read();
         highest.set(now);
         samplingFailure.set(null);
@@ -75,17 +96,11 @@ final class NvidiaSmiProbe implements MemoryProbe {
         return Math.max(highest.get(), read());
     }
 
-    /** The memory in use now, in bytes. */
+    /** The memory in use now, in bytes, by the measure chosen when the window opened. */
     long read() throws IOException {
-        OptionalLong own =
-                ownUsage(
-                        run(
-                                "--id=" + deviceIndex,
-                                "--query-compute-apps=pid,used_memory",
-                                "--format=csv,noheader,nounits"),
-                        pid);
-        if (own.isPresent()) {
-            return own.getAsLong() * MIB;
+        if (perProcess) {
+            // Not listed any more: it holds nothing on the device now.
+            return processUsage().orElse(0) * MIB;
         }
         List<String> device =
                 run(
@@ -96,6 +111,15 @@ final class NvidiaSmiProbe implements MemoryProbe {
             throw new IOException(command + " reported no memory.used for GPU " + deviceIndex);
         }
         return parseMib(device.get(0).trim()) * MIB;
+    }
+
+    private OptionalLong processUsage() throws IOException {
+        return ownUsage(
+                run(
+                        "--id=" + deviceIndex,
+                        "--query-compute-apps=pid,used_memory",
+                        "--format=csv,noheader,nounits"),
+                pid);
     }
 
     /** This process's MiB in {@code pid, used_memory} lines; empty when it is not listed. */
@@ -120,37 +144,54 @@ final class NvidiaSmiProbe implements MemoryProbe {
         }
     }
 
+    /**
+     * Runs the tool with its output in files, so that the timeout holds even if it hangs, and only
+     * its standard output is parsed (warnings go to standard error).
+     */
     private List<String> run(String... args) throws IOException {
         List<String> argv = new ArrayList<>();
         argv.add(command);
         argv.addAll(List.of(args));
-        Process process;
+        Path out = Files.createTempFile("nvidia-smi", ".out");
+        Path err = Files.createTempFile("nvidia-smi", ".err");
         try {
-            process = new ProcessBuilder(argv).redirectErrorStream(true).start();
-        } catch (IOException e) {
-            throw new IOException(
-                    "cannot run "
-                            + command
-                            + " to read GPU memory (install the NVIDIA driver's tools, or calibrate"
-                            + " on the CPU): "
-                            + e.getMessage(),
-                    e);
-        }
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        try {
-            if (!process.waitFor(30, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                throw new IOException(command + " did not answer within 30 s");
+            Process process;
+            try {
+                process =
+                        new ProcessBuilder(argv)
+                                .redirectOutput(out.toFile())
+                                .redirectError(err.toFile())
+                                .start();
+            } catch (IOException e) {
+                throw new IOException(
+                        "cannot run "
+                                + command
+                                + " to read GPU memory (install the NVIDIA driver's tools, or"
+                                + " calibrate on the CPU): "
+                                + e.getMessage(),
+                        e);
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            process.destroyForcibly();
-            throw new IOException("interrupted while waiting for " + command, e);
+            try {
+                if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                    throw new IOException(command + " did not answer within 30 s");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                process.destroyForcibly();
+                throw new IOException("interrupted while waiting for " + command, e);
+            }
+            if (process.exitValue() != 0) {
+                String said = (Files.readString(out) + " " + Files.readString(err)).trim();
+                throw new IOException(
+                        command + " failed (exit " + process.exitValue() + "): " + said);
+            }
+            return Files.readAllLines(out, StandardCharsets.UTF_8).stream()
+                    .filter(l -> !l.isBlank())
+                    .toList();
+        } finally {
+            Files.deleteIfExists(out);
+            Files.deleteIfExists(err);
         }
-        if (process.exitValue() != 0) {
-            throw new IOException(
-                    command + " failed (exit " + process.exitValue() + "): " + output.trim());
-        }
-        return output.lines().filter(l -> !l.isBlank()).toList();
     }
 }

@@ -1,6 +1,7 @@
 package org.lamaworker.worker.inference;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,6 +39,32 @@ class CalibrationTest {
         }
         assertThat(Calibration.costModelFor(null, "reference@x", "cpu"))
                 .isEqualTo(CostModel.referenceFill());
+    }
+
+    @Test
+    void runsThatGrewNoMemoryWriteNoCalibration() throws Exception {
+        Path file = dir.resolve("ref256.onnx");
+        Files.write(file, ReferenceFillModel.build(256));
+        // An arena that already held everything: the runs cost "nothing", which would
+        // under-reserve every job, so calibration refuses.
+        MemoryProbe flat =
+                new MemoryProbe() {
+                    @Override
+                    public long start() {
+                        return 5000L << 20;
+                    }
+
+                    @Override
+                    public long peak() {
+                        return 5000L << 20;
+                    }
+                };
+        try (InpaintModel model = InpaintModel.load(file, 1)) {
+            assertThatThrownBy(() -> Calibration.measure(model, flat))
+                    .isInstanceOf(java.io.IOException.class)
+                    .hasMessageContaining("less than 1 MiB");
+        }
+        assertThat(Calibration.fileFor(file)).doesNotExist();
     }
 
     @Test

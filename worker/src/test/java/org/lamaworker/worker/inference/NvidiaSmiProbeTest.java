@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -38,33 +39,45 @@ class NvidiaSmiProbeTest {
                         + "  *--query-gpu=memory.used*) cat '"
                         + dir.resolve("device.txt")
                         + "' ;;\n"
+                        + "  *--query-gpu=memory.total*) echo 81559 ;;\n"
                         + "  *) echo 'unknown query' >&2; exit 6 ;;\n"
                         + "esac\n");
         Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
         return script;
     }
 
+    /** Replaces a file the stand-in reads in one step, so a sample never sees it half written. */
+    private void replace(String name, String content) throws IOException {
+        Path next = Files.writeString(dir.resolve(name + ".next"), content);
+        Files.move(
+                next,
+                dir.resolve(name),
+                StandardCopyOption.REPLACE_EXISTING,
+                StandardCopyOption.ATOMIC_MOVE);
+    }
+
     @Test
     void readsThisProcessesMemoryOnTheDeviceAndKeepsThePeak() throws Exception {
         Path script = standIn();
-        Files.writeString(dir.resolve("apps.csv"), "17, 900\n" + PID + ", 1500\n");
-        Files.writeString(dir.resolve("device.txt"), "30000\n");
+        replace("apps.csv", "17, 900\n" + PID + ", 1500\n");
+        replace("device.txt", "30000\n");
         NvidiaSmiProbe probe = new NvidiaSmiProbe(script.toString(), 1, PID);
 
         assertThat(probe.start()).isEqualTo(1500 * MIB);
         // The run grows the process's arena; the probe must report the highest reading.
-        Files.writeString(dir.resolve("apps.csv"), "17, 900\n" + PID + ", 2300\n");
+        replace("apps.csv", "17, 900\n" + PID + ", 2300\n");
         assertThat(probe.peak()).isEqualTo(2300 * MIB);
         assertThat(Files.readAllLines(dir.resolve("calls.txt")))
                 .allSatisfy(call -> assertThat(call).startsWith("--id=1 "));
+        assertThat(NvidiaSmiProbe.totalMemoryBytes(script.toString(), 1)).isEqualTo(81559 * MIB);
     }
 
     @Test
     void aProcessNotListedUnderItsIdIsMeasuredByTheDevicesMemory() throws Exception {
         Path script = standIn();
         // In a container the tool lists host process ids, so ours is not among them.
-        Files.writeString(dir.resolve("apps.csv"), "88123, 2048\n");
-        Files.writeString(dir.resolve("device.txt"), "2100\n");
+        replace("apps.csv", "88123, 2048\n");
+        replace("device.txt", "2100\n");
         NvidiaSmiProbe probe = new NvidiaSmiProbe(script.toString(), 0, PID);
         assertThat(probe.read()).isEqualTo(2100 * MIB);
     }
