@@ -12,22 +12,43 @@ import org.lamaworker.worker.inference.generate.ReferenceFillModel;
 class CalibrationTest {
     @TempDir Path dir;
 
+    /** A probe whose readings grow by the given MiB per measured run, in turn. */
+    private static MemoryProbe growingBy(long... mibPerRun) {
+        return new MemoryProbe() {
+            private long used = 1000L << 20;
+            private int run;
+
+            @Override
+            public long start() {
+                return used;
+            }
+
+            @Override
+            public long peak() {
+                used += mibPerRun[run++] << 20;
+                return used;
+            }
+        };
+    }
+
     @Test
-    void measuresTwoRunSizesAndIsReadBackForThatModelOnly() throws Exception {
+    void fitsALineThroughTwoRunSizesAndIsReadBackForThatModelOnly() throws Exception {
         Path file = dir.resolve("ref256.onnx");
         Files.write(file, ReferenceFillModel.build(256));
         try (InpaintModel model = InpaintModel.load(file, 1)) {
-            Calibration calibration = Calibration.measure(model);
+            // Batch 1 and batch 2 of 256x256: +40 MiB and +100 MiB.
+            Calibration calibration = Calibration.measure(model, growingBy(40, 100));
             assertThat(calibration.modelId()).isEqualTo(model.id());
             assertThat(calibration.device()).isEqualTo("cpu");
-            assertThat(calibration.runs()).hasSize(2);
-            assertThat(calibration.runs().get(1).batch()).isEqualTo(2);
-            // The peaks themselves depend on what the allocator had free already, so for a
-            // model this small only their consistency is checked; BENCHMARKS.md has real ones.
             assertThat(calibration.runs())
-                    .allSatisfy(run -> assertThat(run.peakBytes()).isNotNegative());
-            assertThat(calibration.modelBytesPerTensorPixel()).isNotNegative();
-            assertThat(calibration.modelFixedBytes()).isNotNegative();
+                    .extracting(Calibration.Run::batch, Calibration.Run::peakBytes)
+                    .containsExactly(
+                            org.assertj.core.groups.Tuple.tuple(1, 40L << 20),
+                            org.assertj.core.groups.Tuple.tuple(2, 100L << 20));
+            // 60 MiB more for 65,536 more input pixels: 960 bytes per pixel; 40 MiB at 65,536
+            // pixels leaves nothing fixed.
+            assertThat(calibration.modelBytesPerTensorPixel()).isEqualTo(960.0);
+            assertThat(calibration.modelFixedBytes()).isZero();
             calibration.write(Calibration.fileFor(file));
             assertThat(Calibration.costModelFor(file, model.id(), "cpu"))
                     .isEqualTo(calibration.costModel());
@@ -39,6 +60,19 @@ class CalibrationTest {
         }
         assertThat(Calibration.costModelFor(null, "reference@x", "cpu"))
                 .isEqualTo(CostModel.referenceFill());
+    }
+
+    @Test
+    void theResidentMemoryProbeSeesAnAllocationWithinItsWindow() throws Exception {
+        MemoryProbe probe = MemoryProbe.forDevice("cpu");
+        long before = probe.start();
+        // 64 MiB outside the Java heap, every page written: resident until freed.
+        java.nio.ByteBuffer block = java.nio.ByteBuffer.allocateDirect(64 << 20);
+        for (int i = 0; i < block.capacity(); i += 4096) {
+            block.put(i, (byte) 1);
+        }
+        assertThat(probe.peak() - before).isGreaterThanOrEqualTo(60L << 20);
+        assertThat(block.get(4096)).isEqualTo((byte) 1);
     }
 
     @Test
@@ -72,21 +106,7 @@ class CalibrationTest {
         Path file = dir.resolve("ref256.onnx");
         Files.write(file, ReferenceFillModel.build(256));
         // A probe whose memory grows by 100 MiB per run, as a device arena would.
-        MemoryProbe growing =
-                new MemoryProbe() {
-                    private long used = 1000L << 20;
-
-                    @Override
-                    public long start() {
-                        return used;
-                    }
-
-                    @Override
-                    public long peak() {
-                        used += 100L << 20;
-                        return used;
-                    }
-                };
+        MemoryProbe growing = growingBy(100, 100);
         try (InpaintModel model = InpaintModel.load(file, 1)) {
             Calibration measured = Calibration.measure(model, growing);
             assertThat(measured.runs())
