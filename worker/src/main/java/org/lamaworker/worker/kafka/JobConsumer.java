@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
 import java.util.function.LongSupplier;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -63,6 +64,9 @@ public final class JobConsumer {
     private boolean stopping;
     private boolean closed;
     private Promise<Void> drained;
+
+    /** The commit submitted last; commits run in order on the polling thread. */
+    private Future<?> lastCommit = Future.succeededFuture();
 
     /**
      * Creates the consumer.
@@ -287,14 +291,14 @@ public final class JobConsumer {
         }
         long position = tracker.finished(offset);
         if (position >= 0) {
-            consumer.commit(Map.of(partition, new OffsetAndMetadata(position, "")))
-                    .onFailure(
-                            e ->
-                                    LOG.warn(
-                                            "Commit of {} at {} failed: {}",
-                                            partition,
-                                            position,
-                                            e.toString()));
+            lastCommit = consumer.commit(Map.of(partition, new OffsetAndMetadata(position, "")));
+            lastCommit.onFailure(
+                    e ->
+                            LOG.warn(
+                                    "Commit of {} at {} failed: {}",
+                                    partition,
+                                    position,
+                                    e.toString()));
         }
     }
 
@@ -413,6 +417,14 @@ public final class JobConsumer {
                             }
                         });
         return drained.future()
+                // The client's close() first wakes it up, which makes a commit still queued or
+                // running throw instead of committing: the jobs just finished would be done again
+                // by the next owner. So the last commit goes through first.
+                .compose(
+                        v ->
+                                lastCommit
+                                        .timeout(10, TimeUnit.SECONDS)
+                                        .<Void>transform(ar -> Future.succeededFuture()))
                 .eventually(
                         () -> {
                             vertx.cancelTimer(timer);

@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -26,6 +27,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.MockConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -45,9 +47,47 @@ class JobConsumerTest {
     /** A job handed to the handler, with the promise that stands for its acknowledged result. */
     private record Handed(KafkaConsumerRecord<String, byte[]> record, Promise<Void> result) {}
 
+    /**
+     * Kafka's MockConsumer with the real client's documented wakeup: a {@code commitSync} that is
+     * running, or starts, after {@code wakeup()} throws {@code WakeupException} instead of
+     * committing. Commits can be held at their start, and the offsets that did commit are kept.
+     */
+    private static final class WakeableConsumer extends MockConsumer<String, byte[]> {
+        final CountDownLatch commitStarted = new CountDownLatch(1);
+        final Map<TopicPartition, Long> committedOffsets = new ConcurrentHashMap<>();
+        volatile CountDownLatch holdCommits = new CountDownLatch(0);
+        private volatile boolean wakeupPending;
+
+        WakeableConsumer() {
+            super("earliest");
+        }
+
+        @Override
+        public void wakeup() {
+            wakeupPending = true;
+            super.wakeup();
+        }
+
+        @Override
+        public void commitSync(Map<TopicPartition, OffsetAndMetadata> offsets) {
+            commitStarted.countDown();
+            try {
+                holdCommits.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (wakeupPending) {
+                wakeupPending = false;
+                throw new WakeupException();
+            }
+            super.commitSync(offsets);
+            offsets.forEach((tp, o) -> committedOffsets.put(tp, o.offset()));
+        }
+    }
+
     private Vertx vertx;
     private Context context;
-    private MockConsumer<String, byte[]> mock;
+    private WakeableConsumer mock;
     private final LinkedBlockingQueue<Handed> handed = new LinkedBlockingQueue<>();
     private final List<TopicPartition> partitions = new ArrayList<>();
     private final Map<TopicPartition, Long> nextOffset = new ConcurrentHashMap<>();
@@ -57,7 +97,7 @@ class JobConsumerTest {
     void setUp() {
         vertx = Vertx.vertx();
         context = vertx.getOrCreateContext();
-        mock = new MockConsumer<>("earliest");
+        mock = new WakeableConsumer();
         Map<TopicPartition, Long> beginnings = new HashMap<>();
         for (int p = 0; p < PARTITIONS; p++) {
             partitions.add(new TopicPartition(TOPIC, p));
@@ -212,6 +252,29 @@ class JobConsumerTest {
         succeed(again);
         await(() -> committed(p0) == 2, "commit past both jobs");
         assertThat(onContext(() -> Future.succeededFuture(consumer.jobsRetried()))).isEqualTo(1);
+    }
+
+    @Test
+    void stopLetsTheLastCommitLandBeforeClosingTheClient() throws Exception {
+        start(1);
+        TopicPartition p0 = partitions.get(0);
+        addRecords(() -> mock.rebalance(partitions), p0);
+        Handed job = nextHanded();
+        mock.holdCommits = new CountDownLatch(1);
+        CompletableFuture<Void> stopped = new CompletableFuture<>();
+        // The job's result is acknowledged and the worker is told to stop in the same breath:
+        // its commit is queued on the polling thread when stop() runs.
+        context.runOnContext(
+                v -> {
+                    job.result().complete();
+                    consumer.stop(30_000).onComplete((r, e) -> complete(stopped, null, e));
+                });
+        assertThat(mock.commitStarted.await(10, TimeUnit.SECONDS)).isTrue();
+        // Long enough for a stop that did not wait to close the client, which wakes it up.
+        Thread.sleep(300);
+        mock.holdCommits.countDown();
+        stopped.get(30, TimeUnit.SECONDS);
+        assertThat(mock.committedOffsets).containsEntry(p0, 1L);
     }
 
     private long committed(TopicPartition tp) {
