@@ -64,6 +64,10 @@ public final class WorkerVerticle extends VerticleBase {
     private JobProcessor processor;
     private BatchingRunner runner;
     private MemoryBudget budget;
+
+    /** What the budget is a share of; read while the sessions load. */
+    private long deviceMemory;
+
     private final Attempts attempts = new Attempts(10_000);
 
     private final WorkerMetrics metrics;
@@ -121,6 +125,10 @@ public final class WorkerVerticle extends VerticleBase {
                                                 // session: no cold first job.
                                                 loaded.warmUp(config.inference().maxBatch());
                                             }
+                                            // nvidia-smi on a GPU: a process to run, so here
+                                            // rather than on the event loop.
+                                            deviceMemory =
+                                                    deviceMemoryBytes(sessions.get(0).device());
                                             return sessions.get(0);
                                         }))
                 .compose(
@@ -145,7 +153,6 @@ public final class WorkerVerticle extends VerticleBase {
                                             new StorageRetry(vertx, config.delivery()));
                             publisher =
                                     new ResultPublisher(vertx, config.kafka(), config.workerId());
-                            long deviceMemory = deviceMemoryBytes(model.device());
                             budget = new MemoryBudget(config.memoryBudgetBytes(deviceMemory));
                             long worstCase =
                                     costs.worstCaseBytes(
@@ -381,16 +388,15 @@ public final class WorkerVerticle extends VerticleBase {
         if (device.equals("cpu")) {
             return physicalMemoryBytes();
         }
-        int index = Integer.parseInt(device.substring(device.indexOf(':') + 1));
         try {
-            return NvidiaSmiProbe.totalMemoryBytes("nvidia-smi", index);
+            return NvidiaSmiProbe.totalMemoryBytes(device);
         } catch (IOException e) {
             long host = physicalMemoryBytes();
             LOG.warn(
-                    "Cannot read GPU {}'s memory ({}); the memory budget is taken from this"
+                    "Cannot read {}'s memory ({}); the memory budget is taken from this"
                             + " machine's {} MiB instead: set inference.memoryBudget to a byte"
                             + " count for the GPU",
-                    index,
+                    device,
                     e.getMessage(),
                     host >> 20);
             return host;

@@ -47,6 +47,7 @@ import org.lamaworker.worker.embedded.EmbeddedKafka;
 import org.lamaworker.worker.embedded.EmbeddedS3;
 import org.lamaworker.worker.inference.InferenceInput;
 import org.lamaworker.worker.inference.InpaintModel;
+import org.lamaworker.worker.inference.MemoryProbe;
 import org.lamaworker.worker.inference.Tile;
 import org.lamaworker.worker.inference.TilePlanner;
 import org.lamaworker.worker.job.Inpainting;
@@ -964,15 +965,10 @@ public final class BenchCommand implements Callable<Integer> {
     /** A memory figure of /proc/self/status, in bytes; -1 where there is none. */
     private static long statusBytes(String field) {
         try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith(field)) {
-                    return Long.parseLong(line.replaceAll("\\D+", "")) * 1024;
-                }
-            }
+            return MemoryProbe.ResidentMemory.statusBytes(field);
         } catch (IOException | NumberFormatException e) {
             return -1;
         }
-        return -1;
     }
 
     private static double round(double v) {

@@ -20,10 +20,7 @@ public interface MemoryProbe {
         if (device.equals("cpu")) {
             return new ResidentMemory();
         }
-        return new NvidiaSmiProbe(
-                "nvidia-smi",
-                Integer.parseInt(device.substring(device.indexOf(':') + 1)),
-                ProcessHandle.current().pid());
+        return NvidiaSmiProbe.forDevice(device);
     }
 
     /**
@@ -42,7 +39,8 @@ public interface MemoryProbe {
             return statusBytes("VmHWM:");
         }
 
-        private static long statusBytes(String field) throws IOException {
+        /** A memory figure of {@code /proc/self/status} ({@code VmRSS:}, ...), in bytes. */
+        public static long statusBytes(String field) throws IOException {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
                 if (line.startsWith(field)) {
                     return Long.parseLong(line.replaceAll("\\D+", "")) * 1024;

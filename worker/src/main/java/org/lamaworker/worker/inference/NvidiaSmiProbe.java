@@ -24,6 +24,7 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class NvidiaSmiProbe implements MemoryProbe {
     private static final long MIB = 1L << 20;
+    private static final String COMMAND = "nvidia-smi";
 
     private final String command;
     private final int deviceIndex;
@@ -40,8 +41,22 @@ public final class NvidiaSmiProbe implements MemoryProbe {
         this.pid = pid;
     }
 
+    /** The probe of this process on a GPU device ({@code cuda:N} or {@code tensorrt:N}). */
+    static NvidiaSmiProbe forDevice(String device) {
+        return new NvidiaSmiProbe(COMMAND, deviceIndex(device), ProcessHandle.current().pid());
+    }
+
+    /** The total memory of a GPU device ({@code cuda:N} or {@code tensorrt:N}), in bytes. */
+    public static long totalMemoryBytes(String device) throws IOException {
+        return totalMemoryBytes(COMMAND, deviceIndex(device));
+    }
+
+    private static int deviceIndex(String device) {
+        return new ExecutionProviders.Device(device, false, java.util.Map.of()).deviceId();
+    }
+
     /** The GPU's total memory, in bytes: what the worker's memory budget is a share of. */
-    public static long totalMemoryBytes(String command, int deviceIndex) throws IOException {
+    static long totalMemoryBytes(String command, int deviceIndex) throws IOException {
         NvidiaSmiProbe probe = new NvidiaSmiProbe(command, deviceIndex, -1);
         List<String> lines =
                 probe.run(
