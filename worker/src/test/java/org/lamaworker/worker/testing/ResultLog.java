@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -55,14 +56,20 @@ public final class ResultLog implements AutoCloseable {
      * itself.
      */
     public List<InpaintResult> awaitDistinct(int distinct, Supplier<String> diagnostics) {
+        return awaitDistinct(distinct, id -> true, diagnostics);
+    }
+
+    /** As {@link #awaitDistinct(int, Supplier)}, counting only the jobs {@code jobIds} accepts. */
+    public List<InpaintResult> awaitDistinct(
+            int distinct, Predicate<String> jobIds, Supplier<String> diagnostics) {
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(4);
-        while (results.stream().map(InpaintResult::jobId).distinct().count() < distinct) {
+        while (distinctJobs(jobIds) < distinct) {
             if (System.nanoTime() > deadline) {
                 throw new AssertionError(
                         "waited 4 minutes for "
                                 + distinct
                                 + " jobs' results, got "
-                                + results.stream().map(InpaintResult::jobId).distinct().count()
+                                + distinctJobs(jobIds)
                                 + " ("
                                 + results.size()
                                 + " results)"
@@ -71,6 +78,10 @@ public final class ResultLog implements AutoCloseable {
             poll();
         }
         return results;
+    }
+
+    private long distinctJobs(Predicate<String> jobIds) {
+        return results.stream().map(InpaintResult::jobId).filter(jobIds).distinct().count();
     }
 
     /** Waits a little, then reads what arrived: late duplicates get counted. */
