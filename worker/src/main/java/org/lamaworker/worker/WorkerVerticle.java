@@ -90,7 +90,7 @@ public final class WorkerVerticle extends VerticleBase {
     @Override
     public Future<?> start() {
         cpu = vertx.createSharedWorkerExecutor("lama-io", IO_THREADS);
-        // Loads and warms the sessions; each session then runs on its own runner thread. Long
+        // Loads and warms the sessions, which the runner threads then run. Long
         // blocking calls are expected there.
         inference = vertx.createSharedWorkerExecutor("lama-inference", 1, 10, TimeUnit.MINUTES);
         store = new ObjectStore(vertx, config.storage(), cpu, config.image().maxBytes());
@@ -139,7 +139,8 @@ public final class WorkerVerticle extends VerticleBase {
                                             config.model().path(), model.id(), model.device());
                             runner =
                                     new BatchingRunner(
-                                            List.copyOf(sessions),
+                                            BatchingRunner.spread(
+                                                    sessions, config.inference().runners()),
                                             config.inference().maxBatch(),
                                             config.inference().maxBatchDelayMillis());
                             processor =
@@ -239,13 +240,16 @@ public final class WorkerVerticle extends VerticleBase {
                 .description("Partitions paused for lack of room")
                 .register(registry);
         Gauge.builder("lama.inference.sessions", sessions, List::size).register(registry);
+        Gauge.builder("lama.inference.runners", this, WorkerVerticle::runnerCount)
+                .description("Inference threads, each running one model run at a time")
+                .register(registry);
         FunctionCounter.builder("lama.jobs.retried", consumer, JobConsumer::jobsRetried)
                 .description("Jobs run again because their result was not acknowledged")
                 .register(registry);
         FunctionCounter.builder("lama.inference.busy", this, w -> w.inferenceBusyNanos() / 1e9)
                 .description(
-                        "Seconds the model sessions spent running, summed; its rate over"
-                                + " sessions is the device busy fraction")
+                        "Seconds spent in model runs, summed over concurrent runs; its rate"
+                                + " over runners is the device busy fraction")
                 .baseUnit("seconds")
                 .register(registry);
         // Consumer lag and the rest of the Kafka client's own metrics.
@@ -427,13 +431,13 @@ public final class WorkerVerticle extends VerticleBase {
         return model == null ? null : model.id();
     }
 
-    /** Time the model's sessions have spent running, summed over sessions; 0 before start. */
+    /** Time spent in model runs, summed over concurrent runs; 0 before start. */
     public long inferenceBusyNanos() {
         return sessions.stream().mapToLong(InpaintModel::busyNanos).sum();
     }
 
-    /** Model sessions running jobs, once started. */
-    public int sessionCount() {
-        return sessions.size();
+    /** Inference threads running jobs' model runs, once started; 0 before. */
+    public int runnerCount() {
+        return sessions.isEmpty() ? 0 : config.inference().runners();
     }
 }

@@ -45,6 +45,7 @@ import org.lamaworker.worker.config.Secret;
 import org.lamaworker.worker.config.WorkerConfig;
 import org.lamaworker.worker.embedded.EmbeddedKafka;
 import org.lamaworker.worker.embedded.EmbeddedS3;
+import org.lamaworker.worker.inference.BatchingRunner;
 import org.lamaworker.worker.inference.InferenceInput;
 import org.lamaworker.worker.inference.InpaintModel;
 import org.lamaworker.worker.inference.MemoryProbe;
@@ -233,7 +234,7 @@ public final class BenchCommand implements Callable<Integer> {
         figures.put("e2e_jobs_per_s", round(e2eRate));
         figures.put("ratio", round(e2eRate / rawRate));
         figures.put("e2e_failed", e2e.failed);
-        figures.put("sessions", e2e.sessions);
+        figures.put("runners", e2e.runners);
         figures.put("warmup_jobs", warmupJobs);
         figures.put("device_busy_fraction", round(e2e.busyFraction()));
         figures.put("peak_rss_bytes", peakRssBytes());
@@ -353,7 +354,7 @@ public final class BenchCommand implements Callable<Integer> {
                             double rawRate = perRound / raw.seconds();
                             double e2eRate = done / seg.seconds();
                             double busy =
-                                    seg.busyNanos() / (seg.seconds() * 1e9 * workers.sessions());
+                                    seg.busyNanos() / (seg.seconds() * 1e9 * workers.runners());
                             out.printf(
                                     Locale.ROOT,
                                     "| %d | %.3f | %.3f | %.3f | %.1f%% |%n",
@@ -385,7 +386,7 @@ public final class BenchCommand implements Callable<Integer> {
                                         failed,
                                         e2eSeconds,
                                         busyNanos,
-                                        workers.sessions(),
+                                        workers.runners(),
                                         percentiles(timings)));
                     }
                 });
@@ -397,13 +398,13 @@ public final class BenchCommand implements Callable<Integer> {
             throws Exception {
         E2eResult e2e = endToEnd(base, samples, options);
         double rate = e2e.completed / e2e.seconds;
-        out.println("| workers | sessions | e2e jobs/s | jobs | failed | seconds | device busy |");
+        out.println("| workers | runners | e2e jobs/s | jobs | failed | seconds | device busy |");
         out.println("|---|---|---|---|---|---|---|");
         out.printf(
                 Locale.ROOT,
                 "| %d | %d | %.3f | %d | %d | %.1f | %.1f%% |%n",
                 workerCount,
-                e2e.sessions,
+                e2e.runners,
                 rate,
                 e2e.completed,
                 e2e.failed,
@@ -412,7 +413,7 @@ public final class BenchCommand implements Callable<Integer> {
         if (json != null) {
             Map<String, Object> figures = new LinkedHashMap<>();
             figures.put("workers", workerCount);
-            figures.put("sessions", e2e.sessions);
+            figures.put("runners", e2e.runners);
             figures.put("jobs", jobs);
             figures.put("pictures", samples.stream().map(Sample::name).toList());
             figures.put("e2e_jobs_per_s", round(rate));
@@ -462,8 +463,8 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     /**
-     * Model sessions as the worker configures them, with every sample's tensors prepared and one
-     * untimed run per session; {@link #run} times only {@code session.run}.
+     * Model sessions and runner threads as the worker configures them, with every sample's tensors
+     * prepared and one untimed run per session; {@link #run} times only {@code session.run}.
      */
     private static final class RawBench implements AutoCloseable {
         private final List<InpaintModel> sessions;
@@ -500,14 +501,15 @@ public final class BenchCommand implements Callable<Integer> {
             }
         }
 
-        /** Runs {@code count} jobs' tensors, one thread per session each taking the next job. */
+        /** Runs {@code count} jobs' tensors, one thread per runner each taking the next job. */
         RawResult run(int count) throws InterruptedException {
             long runsBefore = sessions.stream().mapToLong(InpaintModel::sessionRuns).sum();
             AtomicInteger next = new AtomicInteger();
             AtomicInteger tiles = new AtomicInteger();
             AtomicReference<RuntimeException> failure = new AtomicReference<>();
             List<Thread> threads = new ArrayList<>();
-            for (InpaintModel session : sessions) {
+            for (InpaintModel session :
+                    BatchingRunner.spread(sessions, config.inference().runners())) {
                 Inpainting work = new Inpainting(session, config);
                 threads.add(
                         new Thread(
@@ -555,11 +557,11 @@ public final class BenchCommand implements Callable<Integer> {
             int failed,
             double seconds,
             long busyNanos,
-            int sessions,
+            int runners,
             Map<String, Map<String, Long>> stages) {
-        /** Share of the run's time the sessions spent in session.run, averaged over sessions. */
+        /** Share of the run's time the runners spent in session.run, averaged over runners. */
         double busyFraction() {
-            return busyNanos / (seconds * 1e9 * sessions);
+            return busyNanos / (seconds * 1e9 * runners);
         }
     }
 
@@ -587,8 +589,8 @@ public final class BenchCommand implements Callable<Integer> {
             return all.stream().mapToLong(WorkerVerticle::inferenceBusyNanos).sum();
         }
 
-        int sessions() {
-            return all.stream().mapToInt(WorkerVerticle::sessionCount).sum();
+        int runners() {
+            return all.stream().mapToInt(WorkerVerticle::runnerCount).sum();
         }
     }
 
@@ -777,7 +779,7 @@ public final class BenchCommand implements Callable<Integer> {
                     timed.collected().failed(),
                     timed.seconds(),
                     timed.busyNanos(),
-                    workers.sessions(),
+                    workers.runners(),
                     percentiles(timed.collected().timings()));
         }
     }

@@ -47,6 +47,7 @@ public final class ConfigKeys {
         d.put("inference.cuda.arenaStrategy", "nextPowerOfTwo");
         d.put("inference.cuda.cudnnConvAlgoSearch", "exhaustive");
         d.put("inference.sessions", "1");
+        d.put("inference.runners", "auto");
         d.put("inference.threads", "0");
         d.put("inference.maxPixels", "4194304");
         d.put("inference.maxBatch", "auto");

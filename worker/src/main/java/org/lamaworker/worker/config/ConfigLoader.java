@@ -153,10 +153,11 @@ public final class ConfigLoader {
                         v.getOrDefault("storage.outputPrefix", "").trim());
         String modelPath = blankToNull(v.get("model.path"));
         int sessions = integer(v, "inference.sessions");
+        int runners = runners(v, sessions);
         int maxBatch = maxBatch(v);
         return new WorkerConfig(
                 workerId(blankToNull(v.get("worker.id"))),
-                maxInFlight(v, sessions, maxBatch),
+                maxInFlight(v, runners, maxBatch),
                 kafka,
                 storage,
                 new WorkerConfig.Model(
@@ -170,6 +171,7 @@ public final class ConfigLoader {
                         Path.of(required(v, "model.cacheDir"))),
                 new WorkerConfig.Inference(
                         sessions,
+                        runners,
                         integer(v, "inference.threads"),
                         longValue(v, "inference.maxPixels"),
                         maxBatch,
@@ -238,14 +240,32 @@ public final class ConfigLoader {
     }
 
     /**
-     * {@code auto}: one job more than the sessions can run at once ({@code sessions x maxBatch}),
-     * so that while a job is downloaded, decoded or encoded every session still has a run to do.
+     * {@code auto}: one job more than the runners can run at once ({@code runners x maxBatch}), so
+     * that while a job is downloaded, decoded or encoded every runner still has a run to do.
      */
-    private static int maxInFlight(Map<String, String> values, int sessions, int maxBatch) {
+    private static int maxInFlight(Map<String, String> values, int runners, int maxBatch) {
         if (required(values, "worker.maxInFlight").equalsIgnoreCase("auto")) {
-            return sessions * maxBatch + 1;
+            return runners * maxBatch + 1;
         }
         return integer(values, "worker.maxInFlight");
+    }
+
+    private static int runners(Map<String, String> values, int sessions) {
+        if (required(values, "inference.runners").equalsIgnoreCase("auto")) {
+            return autoRunners(
+                    device(values).gpu(), sessions, Runtime.getRuntime().availableProcessors());
+        }
+        return integer(values, "inference.runners");
+    }
+
+    /**
+     * {@code inference.runners=auto}. On the CPU two runs side by side, each on its own share of
+     * the cores, finish more jobs than one run on all of them, whose threads wait on each other at
+     * every operator whenever decoding or encoding takes a core (BENCHMARKS.md); on a GPU, one per
+     * session until concurrent runs on one device are measured.
+     */
+    static int autoRunners(boolean gpu, int sessions, int processors) {
+        return gpu ? sessions : Math.max(sessions, Math.min(2, processors));
     }
 
     /**

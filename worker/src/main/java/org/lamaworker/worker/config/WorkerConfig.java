@@ -262,9 +262,11 @@ public record WorkerConfig(
     /**
      * Inference runtime settings.
      *
-     * @param sessions model sessions per device, each with its own runner thread
-     * @param threads ONNX Runtime intra-op threads per session; 0 means the available processors
-     *     divided by {@code sessions}
+     * @param sessions model sessions per device, each with its own copy of the weights
+     * @param runners dedicated inference threads, each running one model run at a time, spread
+     *     round-robin over the sessions (ONNX Runtime lets several threads run one session at once)
+     * @param threads ONNX Runtime intra-op threads per session; 0 means the session's share of the
+     *     available processors, less one for each further runner that shares it
      * @param maxPixels most pixels a model with dynamic height and width gets in one tile; larger
      *     regions are scaled down and the fill scaled back up
      * @param maxBatch most tiles of one size run together, for models with a batch axis
@@ -280,6 +282,7 @@ public record WorkerConfig(
      */
     public record Inference(
             int sessions,
+            int runners,
             int threads,
             long maxPixels,
             int maxBatch,
@@ -295,6 +298,14 @@ public record WorkerConfig(
         public Inference {
             if (sessions < 1 || sessions > 64) {
                 throw new ConfigException("inference.sessions must be 1-64, got " + sessions);
+            }
+            if (runners < sessions || runners > 256) {
+                throw new ConfigException(
+                        "inference.runners must be at least inference.sessions ("
+                                + sessions
+                                + ", so that every session has a thread to run it) and at most"
+                                + " 256, got "
+                                + runners);
             }
             if (threads < 0) {
                 throw new ConfigException("inference.threads must be >= 0, got " + threads);

@@ -9,7 +9,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The threads that run a model's sessions, one dedicated thread per session, all fed by one
+ * The threads that run a model's sessions, one dedicated thread per runner (several runners may
+ * share a session: ONNX Runtime runs one session from several threads at once), all fed by one
  * bounded-by-admission queue. Each thread batches inputs of one tensor size from different jobs
  * into one run (up to {@code maxBatch}), waiting at most {@code maxBatchDelayMillis} for more to
  * arrive. Models without a batch axis run one input at a time. Requests of another size go back to
@@ -43,9 +44,22 @@ public final class BatchingRunner implements AutoCloseable {
     }
 
     /**
-     * Starts one thread per session; the sessions must be of one model.
+     * {@code runners} runners spread round-robin over the sessions: with two sessions and four
+     * runners, each session is run by two threads.
+     */
+    public static List<InpaintModel> spread(List<InpaintModel> sessions, int runners) {
+        List<InpaintModel> spread = new ArrayList<>(runners);
+        for (int i = 0; i < runners; i++) {
+            spread.add(sessions.get(i % sessions.size()));
+        }
+        return spread;
+    }
+
+    /**
+     * Starts one thread per entry; the sessions must be of one model, and a session listed more
+     * than once is run by as many threads.
      *
-     * @param sessions sessions of one model, each run only by its own thread
+     * @param sessions sessions of one model, one entry per runner thread
      */
     public BatchingRunner(List<InpaintModel> sessions, int maxBatch, long maxBatchDelayMillis) {
         if (sessions.isEmpty()) {

@@ -28,8 +28,8 @@ import org.slf4j.LoggerFactory;
 /**
  * An ONNX Runtime session for a LaMa export of one of the {@link ModelContract}s, detected from the
  * model's inputs and outputs and a probe run of its output range (both overridable). The sole owner
- * of its session; {@link #run} must be called from one thread at a time (the worker's inference
- * executor).
+ * of its session. {@link #run} may be called from several threads at once: ONNX Runtime allows
+ * concurrent runs of one session, and each call packs its own tensors.
  */
 public final class InpaintModel implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(InpaintModel.class);
@@ -69,24 +69,36 @@ public final class InpaintModel implements AutoCloseable {
             this(path, threads, contract, outputScale, allowSpinning, device, true);
         }
 
+        /**
+         * Intra-op threads per session: its share of the processors, less one for each further
+         * runner that shares it. A session's pool serves all its concurrent runs, each of which
+         * also computes on its own calling thread; so two runners sharing a session of a 2-core
+         * share run one thread each, and on 16 cores share 14 pool threads, one run alone taking
+         * them all.
+         */
+        public static int threadsFor(int processors, int sessions, int runners) {
+            int share = Math.max(1, processors / sessions);
+            int runnersPerSession = (runners + sessions - 1) / sessions;
+            return Math.max(1, share - runnersPerSession + 1);
+        }
+
         /** Detect everything; ONNX Runtime's default thread spinning; the CPU. */
         public static Options detect(Path path, int threads) {
             return new Options(path, threads, null, null, true, ExecutionProviders.Device.CPU);
         }
 
         /**
-         * The options the worker's configuration asks for. Without a configured thread count, the
-         * processors are shared out among the sessions, so that sessions running at once do not
-         * oversubscribe the cores.
+         * The options the worker's configuration asks for, with intra-op threads per {@link
+         * #threadsFor} unless the configuration sets them.
          */
         public static Options of(org.lamaworker.worker.config.WorkerConfig config) {
             int threads = config.inference().threads();
             if (threads == 0) {
                 threads =
-                        Math.max(
-                                1,
-                                Runtime.getRuntime().availableProcessors()
-                                        / config.inference().sessions());
+                        threadsFor(
+                                Runtime.getRuntime().availableProcessors(),
+                                config.inference().sessions(),
+                                config.inference().runners());
             }
             return new Options(
                     config.model().path(),

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Properties;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.lamaworker.worker.inference.InpaintModel;
 
 class ConfigLoaderTest {
     @TempDir Path dir;
@@ -28,28 +29,46 @@ class ConfigLoaderTest {
     }
 
     @Test
-    void jobsInFlightFollowTheSessionsAndTheDevice() {
+    void jobsInFlightFollowTheRunnersAndTheDevice() {
         WorkerConfig cpu = ConfigLoader.load(null, Map.of(), Map.of());
-        // One job more in flight than the sessions run at once, so each session has work while
-        // a job is downloaded, decoded or encoded.
+        int cores = Runtime.getRuntime().availableProcessors();
+        // One session run by two threads (one on a single core), and one job more in flight than
+        // the runners run at once, so each has work while a job is downloaded, decoded or encoded.
         assertThat(cpu.inference().sessions()).isEqualTo(1);
+        assertThat(cpu.inference().runners()).isEqualTo(Math.min(2, cores));
         assertThat(cpu.inference().maxBatch()).isEqualTo(1);
-        assertThat(cpu.maxInFlight()).isEqualTo(2);
+        assertThat(cpu.maxInFlight()).isEqualTo(cpu.inference().runners() + 1);
 
         WorkerConfig three =
                 ConfigLoader.load(null, Map.of("LAMA_INFERENCE_SESSIONS", "3"), Map.of());
+        assertThat(three.inference().runners()).isEqualTo(3);
         assertThat(three.maxInFlight()).isEqualTo(4);
 
-        // GPU: one session, batches of up to 4 jobs' crops, and 5 jobs in flight to fill them.
+        WorkerConfig oneRunner =
+                ConfigLoader.load(null, Map.of("LAMA_INFERENCE_RUNNERS", "1"), Map.of());
+        assertThat(oneRunner.maxInFlight()).isEqualTo(2);
+
+        // GPU: one session, one runner, batches of up to 4 jobs' crops, 5 jobs in flight.
         WorkerConfig gpu =
                 ConfigLoader.load(null, Map.of("LAMA_INFERENCE_DEVICE", "cuda:0"), Map.of());
         assertThat(gpu.inference().sessions()).isEqualTo(1);
+        assertThat(gpu.inference().runners()).isEqualTo(1);
         assertThat(gpu.inference().maxBatch()).isEqualTo(4);
         assertThat(gpu.maxInFlight()).isEqualTo(5);
 
         WorkerConfig fixed =
                 ConfigLoader.load(null, Map.of("LAMA_WORKER_MAX_IN_FLIGHT", "7"), Map.of());
         assertThat(fixed.maxInFlight()).isEqualTo(7);
+    }
+
+    @Test
+    void autoRunnersAreTwoOnACpuWithTwoCoresOrMoreAndOnePerSessionOnAGpu() {
+        assertThat(ConfigLoader.autoRunners(false, 1, 1)).isEqualTo(1);
+        assertThat(ConfigLoader.autoRunners(false, 1, 2)).isEqualTo(2);
+        assertThat(ConfigLoader.autoRunners(false, 1, 64)).isEqualTo(2);
+        assertThat(ConfigLoader.autoRunners(false, 3, 64)).isEqualTo(3);
+        assertThat(ConfigLoader.autoRunners(true, 1, 64)).isEqualTo(1);
+        assertThat(ConfigLoader.autoRunners(true, 2, 64)).isEqualTo(2);
     }
 
     @Test
@@ -138,26 +157,48 @@ class ConfigLoaderTest {
     }
 
     @Test
-    void sessionsShareTheCoresUnlessThreadsAreSet() {
+    void sessionsAndRunnersShareTheCoresUnlessThreadsAreSet() {
+        // One session run by two threads: each run computes on its own thread, and the pool
+        // holds the rest of the cores, which one run alone may take.
+        assertThat(InpaintModel.Options.threadsFor(2, 1, 2)).isEqualTo(1);
+        assertThat(InpaintModel.Options.threadsFor(16, 1, 2)).isEqualTo(15);
+        assertThat(InpaintModel.Options.threadsFor(16, 1, 1)).isEqualTo(16);
+        // Two sessions of one runner each: half the cores each.
+        assertThat(InpaintModel.Options.threadsFor(2, 2, 2)).isEqualTo(1);
+        assertThat(InpaintModel.Options.threadsFor(16, 2, 2)).isEqualTo(8);
+        assertThat(InpaintModel.Options.threadsFor(16, 2, 4)).isEqualTo(7);
+        assertThat(InpaintModel.Options.threadsFor(1, 1, 4)).isEqualTo(1);
+
         WorkerConfig two =
                 ConfigLoader.load(null, Map.of("LAMA_INFERENCE_SESSIONS", "2"), Map.of());
         int cores = Runtime.getRuntime().availableProcessors();
         assertThat(two.inference().sessions()).isEqualTo(2);
-        assertThat(org.lamaworker.worker.inference.InpaintModel.Options.of(two).threads())
-                .isEqualTo(Math.max(1, cores / 2));
+        assertThat(InpaintModel.Options.of(two).threads())
+                .isEqualTo(InpaintModel.Options.threadsFor(cores, 2, 2));
         WorkerConfig pinned =
                 ConfigLoader.load(
                         null,
                         Map.of("LAMA_INFERENCE_SESSIONS", "2", "LAMA_INFERENCE_THREADS", "3"),
                         Map.of());
-        assertThat(org.lamaworker.worker.inference.InpaintModel.Options.of(pinned).threads())
-                .isEqualTo(3);
+        assertThat(InpaintModel.Options.of(pinned).threads()).isEqualTo(3);
         assertThatThrownBy(
                         () ->
                                 ConfigLoader.load(
                                         null, Map.of("LAMA_INFERENCE_SESSIONS", "0"), Map.of()))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("inference.sessions");
+        assertThatThrownBy(
+                        () ->
+                                ConfigLoader.load(
+                                        null,
+                                        Map.of(
+                                                "LAMA_INFERENCE_SESSIONS",
+                                                "2",
+                                                "LAMA_INFERENCE_RUNNERS",
+                                                "1"),
+                                        Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("inference.runners must be at least inference.sessions");
     }
 
     @Test

@@ -84,4 +84,44 @@ class BatchingRunnerTest {
             assertThat(secondRuns).isPositive();
         }
     }
+
+    @Test
+    void runnersSharingOneSessionEachRunItFromTheirOwnThread() throws Exception {
+        try (InpaintModel model =
+                        InpaintModel.fromBytes(
+                                ReferenceFillModel.build(),
+                                "shared",
+                                InpaintModel.Options.detect(null, 1));
+                BatchingRunner runner =
+                        new BatchingRunner(BatchingRunner.spread(List.of(model), 2), 1, 0)) {
+            float[] alone = model.run(input(128, 0.4f));
+            long before = model.sessionRuns();
+            // The first runner to finish a run waits here until another thread has finished one
+            // too: with a single thread this would time out; with two, the second must have run
+            // the shared session while the first held on.
+            java.util.concurrent.CountDownLatch twoThreads =
+                    new java.util.concurrent.CountDownLatch(2);
+            java.util.Set<String> threads = java.util.concurrent.ConcurrentHashMap.newKeySet();
+            runner.onBatch(
+                    n -> {
+                        threads.add(Thread.currentThread().getName());
+                        twoThreads.countDown();
+                        try {
+                            twoThreads.await(30, TimeUnit.SECONDS);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    });
+            List<CompletableFuture<List<float[]>>> pending = new java.util.ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                pending.add(runner.submit(List.of(input(128, 0.4f))));
+            }
+            for (CompletableFuture<List<float[]>> p : pending) {
+                assertThat(p.get(60, TimeUnit.SECONDS).get(0)).containsExactly(alone);
+            }
+            assertThat(twoThreads.getCount()).isZero();
+            assertThat(threads).hasSize(2);
+            assertThat(model.sessionRuns() - before).isEqualTo(8);
+        }
+    }
 }
