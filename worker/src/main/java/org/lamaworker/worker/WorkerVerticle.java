@@ -127,8 +127,7 @@ public final class WorkerVerticle extends VerticleBase {
                                             }
                                             // nvidia-smi on a GPU: a process to run, so here
                                             // rather than on the event loop.
-                                            deviceMemory =
-                                                    deviceMemoryBytes(sessions.get(0).device());
+                                            deviceMemory = deviceMemoryBytes(sessions.get(0));
                                             return sessions.get(0);
                                         }))
                 .compose(
@@ -388,19 +387,20 @@ public final class WorkerVerticle extends VerticleBase {
      * The memory the budget is a share of: the GPU's (through nvidia-smi) when the model runs on
      * one, this machine's physical memory on the CPU.
      */
-    private static long deviceMemoryBytes(String device) {
-        if (device.equals("cpu")) {
+    private static long deviceMemoryBytes(InpaintModel model) {
+        if (model.nvidiaSmiId() == null) {
             return physicalMemoryBytes();
         }
         try {
-            return NvidiaSmiProbe.totalMemoryBytes(device);
+            return NvidiaSmiProbe.totalMemoryBytes(model.nvidiaSmiId());
         } catch (IOException e) {
             long host = physicalMemoryBytes();
             LOG.warn(
-                    "Cannot read {}'s memory ({}); the memory budget is taken from this"
-                            + " machine's {} MiB instead: set inference.memoryBudget to a byte"
-                            + " count for the GPU",
-                    device,
+                    "Cannot read {}'s memory (nvidia-smi --id={}: {}); the memory budget is taken"
+                            + " from this machine's {} MiB instead: set inference.memoryBudget to a"
+                            + " byte count for the GPU",
+                    model.device(),
+                    model.nvidiaSmiId(),
                     e.getMessage(),
                     host >> 20);
             return host;

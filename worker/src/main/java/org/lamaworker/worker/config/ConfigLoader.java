@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
@@ -46,7 +47,8 @@ public final class ConfigLoader {
      * Loads from the given sources.
      *
      * @param propertiesFile a properties file, or {@code null}
-     * @param environment environment variables; only {@code LAMA_*} ones are read
+     * @param environment environment variables; {@code LAMA_*} ones are read as keys, and {@code
+     *     CUDA_VISIBLE_DEVICES} to find a GPU under nvidia-smi's numbering
      * @param overrides keys set on the command line
      */
     public static WorkerConfig load(
@@ -57,7 +59,7 @@ public final class ConfigLoader {
         }
         values.putAll(fromEnvironment(environment));
         values.putAll(overrides);
-        return build(values);
+        return build(values, visibleDevices(environment.get("CUDA_VISIBLE_DEVICES")));
     }
 
     private static Map<String, String> readProperties(Path file) {
@@ -108,7 +110,7 @@ public final class ConfigLoader {
         return values;
     }
 
-    private static WorkerConfig build(Map<String, String> v) {
+    private static WorkerConfig build(Map<String, String> v, List<String> visibleDevices) {
         Map<String, String> clientProperties = new TreeMap<>();
         v.forEach(
                 (key, value) -> {
@@ -181,7 +183,7 @@ public final class ConfigLoader {
                         integer(v, "crop.mergeGapPx"),
                         memoryBudget(v),
                         bool(v, "inference.allowSpinning"),
-                        device(v),
+                        device(v, visibleDevices),
                         bool(v, "inference.cpuArena")),
                 new WorkerConfig.Image(
                         longValue(v, "image.maxPixels"),
@@ -253,7 +255,9 @@ public final class ConfigLoader {
     private static int runners(Map<String, String> values, int sessions) {
         if (required(values, "inference.runners").equalsIgnoreCase("auto")) {
             return autoRunners(
-                    device(values).gpu(), sessions, Runtime.getRuntime().availableProcessors());
+                    device(values, List.of()).gpu(),
+                    sessions,
+                    Runtime.getRuntime().availableProcessors());
         }
         return integer(values, "inference.runners");
     }
@@ -274,12 +278,28 @@ public final class ConfigLoader {
      */
     private static int maxBatch(Map<String, String> values) {
         if (required(values, "inference.maxBatch").equalsIgnoreCase("auto")) {
-            return device(values).gpu() ? 4 : 1;
+            return device(values, List.of()).gpu() ? 4 : 1;
         }
         return integer(values, "inference.maxBatch");
     }
 
-    private static ExecutionProviders.Device device(Map<String, String> values) {
+    /**
+     * {@code CUDA_VISIBLE_DEVICES} as a list: CUDA numbers the GPUs it names from 0 in that order,
+     * while nvidia-smi keeps its own numbering, so {@code cuda:N} is nvidia-smi's entry N of this
+     * list (an index or a UUID, both of which nvidia-smi's {@code --id} takes). Empty when unset.
+     */
+    static List<String> visibleDevices(String variable) {
+        if (variable == null || variable.isBlank()) {
+            return List.of();
+        }
+        return java.util.Arrays.stream(variable.split(","))
+                .map(String::trim)
+                .filter(entry -> !entry.isEmpty())
+                .toList();
+    }
+
+    private static ExecutionProviders.Device device(
+            Map<String, String> values, List<String> visibleDevices) {
         Map<String, String> cuda = new TreeMap<>();
         long limit = longValue(values, "inference.cuda.memoryLimitBytes");
         if (limit < 0) {
@@ -310,7 +330,8 @@ public final class ConfigLoader {
         return new ExecutionProviders.Device(
                 required(values, "inference.device"),
                 bool(values, "inference.allowCpuFallback"),
-                cuda);
+                cuda,
+                visibleDevices);
     }
 
     /** Bytes, or a percentage as a negative number. */

@@ -71,7 +71,7 @@ public record Calibration(
      * 512x512 for a dynamic one), and a straight line through their peaks.
      */
     public static Calibration measure(InpaintModel model) throws IOException {
-        return measure(model, MemoryProbe.forDevice(model.device()));
+        return measure(model, MemoryProbe.forModel(model));
     }
 
     /** Measures a model with the given probe (tests give one over a stand-in nvidia-smi). */

@@ -3,6 +3,7 @@ package org.lamaworker.worker.inference;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.providers.OrtCUDAProviderOptions;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.lamaworker.worker.config.ConfigException;
@@ -25,10 +26,20 @@ public final class ExecutionProviders {
      * @param allowCpuFallback run on the CPU when the GPU provider cannot load
      * @param cudaOptions ONNX Runtime CUDA provider options (e.g. {@code gpu_mem_limit}, {@code
      *     arena_extend_strategy}, {@code cudnn_conv_algo_search})
+     * @param visibleDevices the entries of {@code CUDA_VISIBLE_DEVICES}, empty when it is unset
      */
-    public record Device(String device, boolean allowCpuFallback, Map<String, String> cudaOptions) {
+    public record Device(
+            String device,
+            boolean allowCpuFallback,
+            Map<String, String> cudaOptions,
+            List<String> visibleDevices) {
         /** The CPU. */
         public static final Device CPU = new Device("cpu", false, Map.of());
+
+        /** A device in a process that sees every GPU under its own number. */
+        public Device(String device, boolean allowCpuFallback, Map<String, String> cudaOptions) {
+            this(device, allowCpuFallback, cudaOptions, List.of());
+        }
 
         /** Validates the device name. */
         public Device {
@@ -38,6 +49,7 @@ public final class ExecutionProviders {
                         "inference.device must be cpu, cuda:N or tensorrt:N, got '" + device + "'");
             }
             cudaOptions = Map.copyOf(cudaOptions);
+            visibleDevices = List.copyOf(visibleDevices);
         }
 
         /** Whether a GPU was asked for. */
@@ -47,6 +59,20 @@ public final class ExecutionProviders {
 
         int deviceId() {
             return Integer.parseInt(device.substring(device.indexOf(':') + 1));
+        }
+
+        /**
+         * The GPU's id for nvidia-smi's {@code --id}: entry N of {@code CUDA_VISIBLE_DEVICES} for
+         * {@code cuda:N} where that variable renumbers the GPUs, else N; {@code null} on the CPU.
+         * An index there means CUDA's order, which is nvidia-smi's (PCI bus) order unless GPUs of
+         * different speeds are mixed without {@code CUDA_DEVICE_ORDER=PCI_BUS_ID}; a UUID is exact.
+         */
+        public String nvidiaSmiId() {
+            if (!gpu()) {
+                return null;
+            }
+            int id = deviceId();
+            return id < visibleDevices.size() ? visibleDevices.get(id) : Integer.toString(id);
         }
     }
 

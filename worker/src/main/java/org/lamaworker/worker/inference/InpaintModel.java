@@ -115,6 +115,7 @@ public final class InpaintModel implements AutoCloseable {
     private final OrtSession session;
     private final String id;
     private final String device;
+    private final String nvidiaSmiId;
     private final List<String> inputNames;
     private final String outputName;
     private final ModelInfo info;
@@ -134,6 +135,7 @@ public final class InpaintModel implements AutoCloseable {
         this.session = session;
         this.id = id;
         this.device = device;
+        this.nvidiaSmiId = device.equals("cpu") ? null : options.device().nvidiaSmiId();
         this.inputNames = new ArrayList<>(session.getInputNames());
         this.outputName = session.getOutputNames().iterator().next();
         ModelInfo detected = detect(session, id, options.contract());
@@ -389,6 +391,14 @@ public final class InpaintModel implements AutoCloseable {
     /** Where the session runs: {@code cpu}, {@code cuda:N} or {@code tensorrt:N}. */
     public String device() {
         return device;
+    }
+
+    /**
+     * The id {@code nvidia-smi --id} knows this model's GPU by (see {@link
+     * ExecutionProviders.Device#nvidiaSmiId}), or {@code null} when it runs on the CPU.
+     */
+    public String nvidiaSmiId() {
+        return nvidiaSmiId;
     }
 
     /** Contract, geometry, batching and output range. */

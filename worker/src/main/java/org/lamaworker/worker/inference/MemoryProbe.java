@@ -15,12 +15,12 @@ public interface MemoryProbe {
     /** Closes the window; returns the most memory in use during it, in bytes. */
     long peak() throws IOException;
 
-    /** The probe for a model running on {@code device} ({@code cpu}, {@code cuda:N}, ...). */
-    static MemoryProbe forDevice(String device) {
-        if (device.equals("cpu")) {
+    /** The probe for where {@code model} runs: the CPU, or its GPU. */
+    static MemoryProbe forModel(InpaintModel model) {
+        if (model.nvidiaSmiId() == null) {
             return new ResidentMemory();
         }
-        return NvidiaSmiProbe.forDevice(device);
+        return NvidiaSmiProbe.forGpu(model.nvidiaSmiId());
     }
 
     /**

@@ -18,16 +18,16 @@ import java.util.concurrent.atomic.AtomicReference;
  * worker has the GPU to itself, as the deployment runs it. Which of the two is chosen when a window
  * opens and kept until it closes. While a window is open a thread samples as fast as {@code
  * nvidia-smi} answers; the reading after the run counts too, which for ONNX Runtime's CUDA arena
- * (it keeps what it grew to) is the peak. The device index is {@code nvidia-smi}'s: where {@code
- * CUDA_VISIBLE_DEVICES} renumbers the GPUs the two can differ (a pod given one GPU sees it as 0 in
- * both).
+ * (it keeps what it grew to) is the peak. The GPU is named by nvidia-smi's own id (see {@link
+ * ExecutionProviders.Device#nvidiaSmiId}), which differs from CUDA's number where {@code
+ * CUDA_VISIBLE_DEVICES} renumbers the GPUs.
  */
 public final class NvidiaSmiProbe implements MemoryProbe {
     private static final long MIB = 1L << 20;
     private static final String COMMAND = "nvidia-smi";
 
     private final String command;
-    private final int deviceIndex;
+    private final String gpuId;
     private final long pid;
     private final AtomicLong highest = new AtomicLong();
     private final AtomicReference<IOException> samplingFailure = new AtomicReference<>();
@@ -35,36 +35,32 @@ public final class NvidiaSmiProbe implements MemoryProbe {
     private volatile boolean perProcess;
     private Thread sampler;
 
-    NvidiaSmiProbe(String command, int deviceIndex, long pid) {
+    NvidiaSmiProbe(String command, String gpuId, long pid) {
         this.command = command;
-        this.deviceIndex = deviceIndex;
+        this.gpuId = gpuId;
         this.pid = pid;
     }
 
-    /** The probe of this process on a GPU device ({@code cuda:N} or {@code tensorrt:N}). */
-    static NvidiaSmiProbe forDevice(String device) {
-        return new NvidiaSmiProbe(COMMAND, deviceIndex(device), ProcessHandle.current().pid());
+    /** The probe of this process on the GPU nvidia-smi knows as {@code gpuId}. */
+    static NvidiaSmiProbe forGpu(String gpuId) {
+        return new NvidiaSmiProbe(COMMAND, gpuId, ProcessHandle.current().pid());
     }
 
-    /** The total memory of a GPU device ({@code cuda:N} or {@code tensorrt:N}), in bytes. */
-    public static long totalMemoryBytes(String device) throws IOException {
-        return totalMemoryBytes(COMMAND, deviceIndex(device));
-    }
-
-    private static int deviceIndex(String device) {
-        return new ExecutionProviders.Device(device, false, java.util.Map.of()).deviceId();
+    /** The total memory of the GPU nvidia-smi knows as {@code gpuId}, in bytes. */
+    public static long totalMemoryBytes(String gpuId) throws IOException {
+        return totalMemoryBytes(COMMAND, gpuId);
     }
 
     /** The GPU's total memory, in bytes: what the worker's memory budget is a share of. */
-    static long totalMemoryBytes(String command, int deviceIndex) throws IOException {
-        NvidiaSmiProbe probe = new NvidiaSmiProbe(command, deviceIndex, -1);
+    static long totalMemoryBytes(String command, String gpuId) throws IOException {
+        NvidiaSmiProbe probe = new NvidiaSmiProbe(command, gpuId, -1);
         List<String> lines =
                 probe.run(
-                        "--id=" + deviceIndex,
+                        "--id=" + gpuId,
                         "--query-gpu=memory.total",
                         "--format=csv,noheader,nounits");
         if (lines.isEmpty()) {
-            throw new IOException(command + " reported no memory.total for GPU " + deviceIndex);
+            throw new IOException(command + " reported no memory.total for GPU " + gpuId);
         }
         return parseMib(lines.get(0).trim()) * MIB;
     }
@@ -118,12 +114,9 @@ public final class NvidiaSmiProbe implements MemoryProbe {
             return processUsage().orElse(0) * MIB;
         }
         List<String> device =
-                run(
-                        "--id=" + deviceIndex,
-                        "--query-gpu=memory.used",
-                        "--format=csv,noheader,nounits");
+                run("--id=" + gpuId, "--query-gpu=memory.used", "--format=csv,noheader,nounits");
         if (device.isEmpty()) {
-            throw new IOException(command + " reported no memory.used for GPU " + deviceIndex);
+            throw new IOException(command + " reported no memory.used for GPU " + gpuId);
         }
         return parseMib(device.get(0).trim()) * MIB;
     }
@@ -131,7 +124,7 @@ public final class NvidiaSmiProbe implements MemoryProbe {
     private OptionalLong processUsage() throws IOException {
         return ownUsage(
                 run(
-                        "--id=" + deviceIndex,
+                        "--id=" + gpuId,
                         "--query-compute-apps=pid,used_memory",
                         "--format=csv,noheader,nounits"),
                 pid);

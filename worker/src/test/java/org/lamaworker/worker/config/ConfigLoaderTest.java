@@ -62,6 +62,29 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void nvidiaSmiFindsTheGpuThatCudaVisibleDevicesRenumbered() {
+        // CUDA_VISIBLE_DEVICES=2,3: CUDA's device 1 is the machine's GPU 3.
+        WorkerConfig renumbered =
+                ConfigLoader.load(
+                        null,
+                        Map.of("LAMA_INFERENCE_DEVICE", "cuda:1", "CUDA_VISIBLE_DEVICES", "2, 3"),
+                        Map.of());
+        assertThat(renumbered.inference().device().nvidiaSmiId()).isEqualTo("3");
+        String uuid = "GPU-8f6a3c1e-55d2-4b6e-9f0a-1c2d3e4f5a6b";
+        WorkerConfig byUuid =
+                ConfigLoader.load(
+                        null,
+                        Map.of("LAMA_INFERENCE_DEVICE", "cuda:0", "CUDA_VISIBLE_DEVICES", uuid),
+                        Map.of());
+        assertThat(byUuid.inference().device().nvidiaSmiId()).isEqualTo(uuid);
+        WorkerConfig unset =
+                ConfigLoader.load(null, Map.of("LAMA_INFERENCE_DEVICE", "tensorrt:1"), Map.of());
+        assertThat(unset.inference().device().nvidiaSmiId()).isEqualTo("1");
+        assertThat(ConfigLoader.load(null, Map.of(), Map.of()).inference().device().nvidiaSmiId())
+                .isNull();
+    }
+
+    @Test
     void autoRunnersAreTwoOnACpuWithTwoCoresOrMoreAndOnePerSessionOnAGpu() {
         assertThat(ConfigLoader.autoRunners(false, 1, 1)).isEqualTo(1);
         assertThat(ConfigLoader.autoRunners(false, 1, 2)).isEqualTo(2);

@@ -64,7 +64,7 @@ class CalibrationTest {
 
     @Test
     void theResidentMemoryProbeSeesAnAllocationWithinItsWindow() throws Exception {
-        MemoryProbe probe = MemoryProbe.forDevice("cpu");
+        MemoryProbe probe = new MemoryProbe.ResidentMemory();
         long before = probe.start();
         // 64 MiB outside the Java heap, every page written: resident until freed.
         java.nio.ByteBuffer block = java.nio.ByteBuffer.allocateDirect(64 << 20);

@@ -61,7 +61,7 @@ class NvidiaSmiProbeTest {
         Path script = standIn();
         replace("apps.csv", "17, 900\n" + PID + ", 1500\n");
         replace("device.txt", "30000\n");
-        NvidiaSmiProbe probe = new NvidiaSmiProbe(script.toString(), 1, PID);
+        NvidiaSmiProbe probe = new NvidiaSmiProbe(script.toString(), "1", PID);
 
         assertThat(probe.start()).isEqualTo(1500 * MIB);
         // The run grows the process's arena; the probe must report the highest reading.
@@ -69,7 +69,7 @@ class NvidiaSmiProbeTest {
         assertThat(probe.peak()).isEqualTo(2300 * MIB);
         assertThat(Files.readAllLines(dir.resolve("calls.txt")))
                 .allSatisfy(call -> assertThat(call).startsWith("--id=1 "));
-        assertThat(NvidiaSmiProbe.totalMemoryBytes(script.toString(), 1)).isEqualTo(81559 * MIB);
+        assertThat(NvidiaSmiProbe.totalMemoryBytes(script.toString(), "1")).isEqualTo(81559 * MIB);
     }
 
     @Test
@@ -78,7 +78,7 @@ class NvidiaSmiProbeTest {
         // In a container the tool lists host process ids, so ours is not among them.
         replace("apps.csv", "88123, 2048\n");
         replace("device.txt", "2100\n");
-        NvidiaSmiProbe probe = new NvidiaSmiProbe(script.toString(), 0, PID);
+        NvidiaSmiProbe probe = new NvidiaSmiProbe(script.toString(), "0", PID);
         assertThat(probe.read()).isEqualTo(2100 * MIB);
     }
 
@@ -95,7 +95,7 @@ class NvidiaSmiProbeTest {
     @Test
     void aMissingOrFailingToolSaysSo() throws Exception {
         NvidiaSmiProbe missing =
-                new NvidiaSmiProbe(dir.resolve("no-such-nvidia-smi").toString(), 0, PID);
+                new NvidiaSmiProbe(dir.resolve("no-such-nvidia-smi").toString(), "0", PID);
         assertThatThrownBy(missing::read)
                 .isInstanceOf(IOException.class)
                 .hasMessageContaining("cannot run")
@@ -104,7 +104,7 @@ class NvidiaSmiProbeTest {
         Path failing = dir.resolve("failing-smi");
         Files.writeString(failing, "#!/bin/sh\necho 'NVIDIA-SMI has failed' ; exit 9\n");
         Files.setPosixFilePermissions(failing, PosixFilePermissions.fromString("rwxr-xr-x"));
-        assertThatThrownBy(() -> new NvidiaSmiProbe(failing.toString(), 0, PID).read())
+        assertThatThrownBy(() -> new NvidiaSmiProbe(failing.toString(), "0", PID).read())
                 .isInstanceOf(IOException.class)
                 .hasMessageContaining("exit 9")
                 .hasMessageContaining("NVIDIA-SMI has failed");
