@@ -51,18 +51,31 @@ public final class NvidiaSmiProbe implements MemoryProbe {
         return totalMemoryBytes(COMMAND, gpuId);
     }
 
-    /** The GPU's total memory, in bytes: what the worker's memory budget is a share of. */
+    /**
+     * The GPU's total memory, in bytes: what the worker's memory budget is a share of. Refused for
+     * a GPU split into MIG slices, whose memory.total is the whole GPU's, not the slice's.
+     */
     static long totalMemoryBytes(String command, String gpuId) throws IOException {
+        String migAdvice =
+                " is a MIG slice, and nvidia-smi's memory.total is the whole GPU's: set"
+                        + " inference.memoryBudget to the slice's share in bytes";
+        if (gpuId.startsWith("MIG-")) {
+            throw new IOException("GPU " + gpuId + migAdvice);
+        }
         NvidiaSmiProbe probe = new NvidiaSmiProbe(command, gpuId, -1);
         List<String> lines =
                 probe.run(
                         "--id=" + gpuId,
-                        "--query-gpu=memory.total",
+                        "--query-gpu=memory.total,mig.mode.current",
                         "--format=csv,noheader,nounits");
         if (lines.isEmpty()) {
             throw new IOException(command + " reported no memory.total for GPU " + gpuId);
         }
-        return parseMib(lines.get(0).trim()) * MIB;
+        String[] fields = lines.get(0).split(",");
+        if (fields.length > 1 && fields[1].trim().equalsIgnoreCase("Enabled")) {
+            throw new IOException("GPU " + gpuId + migAdvice);
+        }
+        return parseMib(fields[0].trim()) * MIB;
     }
 
     @Override

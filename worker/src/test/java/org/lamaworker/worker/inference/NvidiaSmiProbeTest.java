@@ -39,7 +39,9 @@ class NvidiaSmiProbeTest {
                         + "  *--query-gpu=memory.used*) cat '"
                         + dir.resolve("device.txt")
                         + "' ;;\n"
-                        + "  *--query-gpu=memory.total*) echo 81559 ;;\n"
+                        + "  *--query-gpu=memory.total,mig.mode.current*) echo \"81559, $(cat '"
+                        + dir.resolve("mig.txt")
+                        + "' 2>/dev/null || echo '[N/A]')\" ;;\n"
                         + "  *) echo 'unknown query' >&2; exit 6 ;;\n"
                         + "esac\n");
         Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
@@ -70,6 +72,25 @@ class NvidiaSmiProbeTest {
         assertThat(Files.readAllLines(dir.resolve("calls.txt")))
                 .allSatisfy(call -> assertThat(call).startsWith("--id=1 "));
         assertThat(NvidiaSmiProbe.totalMemoryBytes(script.toString(), "1")).isEqualTo(81559 * MIB);
+    }
+
+    @Test
+    void aGpuSplitIntoMigSlicesHasNoMemoryTotalToTakeAShareOf() throws Exception {
+        Path script = standIn();
+        replace("mig.txt", "Disabled\n");
+        assertThat(NvidiaSmiProbe.totalMemoryBytes(script.toString(), "0")).isEqualTo(81559 * MIB);
+        replace("mig.txt", "Enabled\n");
+        assertThatThrownBy(() -> NvidiaSmiProbe.totalMemoryBytes(script.toString(), "0"))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("MIG slice")
+                .hasMessageContaining("inference.memoryBudget");
+        assertThatThrownBy(
+                        () ->
+                                NvidiaSmiProbe.totalMemoryBytes(
+                                        script.toString(),
+                                        "MIG-1d9a8b7c-0e1f-5a2b-8c3d-4e5f6a7b8c9d"))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("MIG slice");
     }
 
     @Test
