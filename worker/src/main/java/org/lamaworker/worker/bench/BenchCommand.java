@@ -165,7 +165,7 @@ public final class BenchCommand implements Callable<Integer> {
         if (model != null) {
             overrides.put("model.path", model.toString());
         }
-        WorkerConfig base = ConfigLoader.load(null, Map.of(), overrides);
+        WorkerConfig base = ConfigLoader.loadDefaults(overrides);
         JobOptions options = new JobOptions(strategy, null, null, null, null, null, null);
         out.printf(
                 Locale.ROOT,
@@ -428,6 +428,14 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private List<Sample> samples() throws IOException {
+        if (!Files.isDirectory(dir)) {
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(),
+                    "--dir "
+                            + dir
+                            + " is not a directory (the default is relative to the repository"
+                            + " root: run bench from there, or pass --dir)");
+        }
         List<Sample> samples = new ArrayList<>();
         try (Stream<Path> files = Files.list(dir)) {
             for (Path file : files.sorted().toList()) {

@@ -35,6 +35,16 @@ public final class ConfigLoader {
     }
 
     /**
+     * The defaults with {@code overrides} laid over, for a command that sets up its own servers
+     * ({@code bench}): {@code LAMA_*} variables are not read, {@code CUDA_VISIBLE_DEVICES} is.
+     */
+    public static WorkerConfig loadDefaults(Map<String, String> overrides) {
+        Map<String, String> environment = new HashMap<>(System.getenv());
+        environment.keySet().removeIf(name -> name.startsWith("LAMA_"));
+        return load(null, environment, overrides);
+    }
+
+    /**
      * Loads from the process environment and an optional file, with {@code --model} laid over.
      *
      * @param model a model file named on the command line, or {@code null}

@@ -1,0 +1,97 @@
+package org.lamaworker.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * {@code bench} as BENCHMARKS.md runs it, in its own process from the packaged jar, on the
+ * reference model and one small picture: both phases run, in interleaved rounds, and the JSON
+ * carries the figures the issue asks for. It checks that the harness works, not how fast anything
+ * is.
+ */
+class BenchIT {
+    private static final Path CORPUS = Path.of("src", "test", "resources", "corpus");
+
+    @Test
+    void interleavedRoundsWriteTheTableAndTheJson(@TempDir Path dir) throws Exception {
+        Path jar = Path.of("target", "lama-worker.jar").toAbsolutePath();
+        assertThat(jar).exists();
+        Path json = dir.resolve("bench.json");
+        ProcessBuilder builder =
+                new ProcessBuilder(
+                                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                                "-Xmx2g",
+                                "-jar",
+                                jar.toString(),
+                                "bench",
+                                "--jobs",
+                                "4",
+                                "--rounds",
+                                "2",
+                                "--warmup-jobs",
+                                "1",
+                                "--dir",
+                                CORPUS.toAbsolutePath().toString(),
+                                "--pictures",
+                                "coffee.png",
+                                "--skip-iopaint",
+                                "--json",
+                                json.toString())
+                        .directory(dir.toFile())
+                        .redirectErrorStream(true)
+                        .redirectOutput(dir.resolve("bench.out").toFile());
+        builder.environment().keySet().removeIf(name -> name.startsWith("LAMA_"));
+        Process bench = builder.start();
+        boolean exited = bench.waitFor(5, TimeUnit.MINUTES);
+        if (!exited) {
+            bench.destroyForcibly();
+        }
+        String output = Files.readString(dir.resolve("bench.out"), StandardCharsets.UTF_8);
+        assertThat(exited).as("bench finished within 5 minutes:\n" + output).isTrue();
+        assertThat(bench.exitValue()).as(output).isZero();
+        assertThat(output)
+                .contains("| round | raw jobs/s | e2e jobs/s | ratio | device busy |")
+                .contains("| raw session.run on ready tensors |")
+                .contains("| end to end (Kafka, S3, worker) |")
+                .contains("ratio e2e/raw");
+
+        JsonNode figures = new ObjectMapper().readTree(json.toFile());
+        assertThat(figures.path("jobs").asInt()).isEqualTo(4);
+        assertThat(figures.path("e2e_failed").asInt()).isZero();
+        assertThat(figures.path("raw_jobs_per_s").asDouble()).isPositive();
+        assertThat(figures.path("e2e_jobs_per_s").asDouble()).isPositive();
+        assertThat(figures.path("ratio").asDouble())
+                .isCloseTo(
+                        figures.path("e2e_jobs_per_s").asDouble()
+                                / figures.path("raw_jobs_per_s").asDouble(),
+                        org.assertj.core.data.Offset.offset(0.01));
+        assertThat(figures.path("peak_rss_bytes").asLong()).isGreaterThan(64L << 20);
+        assertThat(figures.path("runners").asInt())
+                .isEqualTo(Math.min(2, Runtime.getRuntime().availableProcessors()));
+        assertThat(figures.path("rounds_figures")).hasSize(2);
+        assertThat(figures.path("device_busy_fraction").asDouble()).isBetween(0.0, 1.0);
+        assertThat(figures.path("stages_ms").has("inference")).isTrue();
+    }
+
+    @Test
+    void aMissingPictureDirectoryIsAUsageError(@TempDir Path dir) {
+        StringWriter err = new StringWriter();
+        CommandLine cli = Main.commandLine();
+        cli.setOut(new PrintWriter(new StringWriter(), true));
+        cli.setErr(new PrintWriter(err, true));
+        int exit = cli.execute("bench", "--dir", dir.resolve("nowhere").toString());
+        assertThat(exit).isEqualTo(2);
+        assertThat(err.toString()).contains("is not a directory").contains("pass --dir");
+    }
+}
