@@ -116,14 +116,18 @@ public final class WorkerVerticle extends VerticleBase {
                                         () -> {
                                             InpaintModel.Options options =
                                                     InpaintModel.Options.of(config);
-                                            for (int i = 0;
-                                                    i < config.inference().sessions();
-                                                    i++) {
+                                            int count = config.inference().sessions();
+                                            int runners = config.inference().runners();
+                                            for (int i = 0; i < count; i++) {
                                                 InpaintModel loaded = InpaintModel.load(options);
                                                 sessions.add(loaded);
                                                 // Ready only once every shape has run on every
-                                                // session: no cold first job.
-                                                loaded.warmUp(config.inference().maxBatch());
+                                                // session, as many at once as runners share it
+                                                // (spread round-robin): no cold first job.
+                                                loaded.warmUp(
+                                                        config.inference().maxBatch(),
+                                                        runners / count
+                                                                + (i < runners % count ? 1 : 0));
                                             }
                                             // nvidia-smi on a GPU: a process to run, so here
                                             // rather than on the event loop.
@@ -220,7 +224,7 @@ public final class WorkerVerticle extends VerticleBase {
     private void bindGauges() {
         MeterRegistry registry = metrics.registry();
         Gauge.builder("lama.inference.queue.depth", runner, BatchingRunner::queued)
-                .description("Model runs waiting for a session")
+                .description("Model runs waiting for a runner")
                 .register(registry);
         Gauge.builder("lama.jobs.in.flight", consumer, JobConsumer::inFlight)
                 .description("Jobs admitted and not yet finished")
@@ -370,10 +374,13 @@ public final class WorkerVerticle extends VerticleBase {
                         () -> publisher == null ? Future.succeededFuture() : publisher.close())
                 .eventually(
                         () -> {
+                            // Sessions first: closing one stops its runs still in progress (the
+                            // grace ran out; their jobs are redelivered), so the runner threads
+                            // then end without waiting for them.
+                            sessions.forEach(InpaintModel::close);
                             if (runner != null) {
                                 runner.close();
                             }
-                            sessions.forEach(InpaintModel::close);
                             if (store != null) {
                                 store.close();
                             }
@@ -438,6 +445,6 @@ public final class WorkerVerticle extends VerticleBase {
 
     /** Inference threads running jobs' model runs, once started; 0 before. */
     public int runnerCount() {
-        return sessions.isEmpty() ? 0 : config.inference().runners();
+        return runner == null ? 0 : config.inference().runners();
     }
 }

@@ -488,7 +488,8 @@ public final class BenchCommand implements Callable<Integer> {
             this.perSample = perSample;
         }
 
-        static RawBench open(WorkerConfig config, List<Sample> samples, JobOptions options) {
+        static RawBench open(WorkerConfig config, List<Sample> samples, JobOptions options)
+                throws InterruptedException {
             List<InpaintModel> sessions = new ArrayList<>();
             try {
                 for (int i = 0; i < config.inference().sessions(); i++) {
@@ -499,11 +500,11 @@ public final class BenchCommand implements Callable<Integer> {
                 for (Sample s : samples) {
                     perSample.add(first.tensors(first.decode(s.image(), s.mask(), options)));
                 }
-                for (InpaintModel session : sessions) {
-                    new Inpainting(session, config).run(perSample.get(0)); // warm-up, not timed
-                }
-                return new RawBench(sessions, config, perSample);
-            } catch (RuntimeException e) {
+                RawBench bench = new RawBench(sessions, config, perSample);
+                // Warm-up, not timed: one job per runner, all at once, as the timed runs go.
+                bench.run(config.inference().runners());
+                return bench;
+            } catch (RuntimeException | InterruptedException e) {
                 sessions.forEach(InpaintModel::close);
                 throw e;
             }
@@ -915,7 +916,8 @@ public final class BenchCommand implements Callable<Integer> {
     private Map<String, Object> compareCropPolicies(WorkerConfig config, List<Sample> samples) {
         Map<String, Object> rows = new LinkedHashMap<>();
         JobOptions crop = new JobOptions("crop", null, null, null, null, null, null);
-        try (InpaintModel loaded = load(config)) {
+        try (InpaintModel loaded =
+                InpaintModel.load(InpaintModel.Options.forOneRunAtATime(config))) {
             Inpainting work = new Inpainting(loaded, config);
             WorkerConfig.Inference inference = config.inference();
             TilePlanner.Settings planning =

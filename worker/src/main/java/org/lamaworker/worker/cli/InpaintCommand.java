@@ -74,7 +74,8 @@ public final class InpaintCommand implements Callable<Integer> {
         }
         byte[] imageBytes = Files.readAllBytes(image);
         byte[] maskBytes = Files.readAllBytes(mask);
-        try (InpaintModel loaded = InpaintModel.load(InpaintModel.Options.of(config))) {
+        try (InpaintModel loaded =
+                InpaintModel.load(InpaintModel.Options.forOneRunAtATime(config))) {
             long start = System.nanoTime();
             Inpainting.Encoded result =
                     new Inpainting(loaded, config).inpaint(imageBytes, maskBytes, options);

@@ -14,7 +14,7 @@ import org.slf4j.LoggerFactory;
  * bounded-by-admission queue. Each thread batches inputs of one tensor size from different jobs
  * into one run (up to {@code maxBatch}), waiting at most {@code maxBatchDelayMillis} for more to
  * arrive. Models without a batch axis run one input at a time. Requests of another size go back to
- * the head of the queue, so they keep their turn and any idle session can take them.
+ * the head of the queue, so they keep their turn and any idle runner can take them.
  */
 public final class BatchingRunner implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(BatchingRunner.class);
@@ -77,7 +77,7 @@ public final class BatchingRunner implements AutoCloseable {
         threads.forEach(Thread::start);
     }
 
-    /** Requests waiting for a session. */
+    /** Requests waiting for a runner. */
     public int queued() {
         return queue.size();
     }

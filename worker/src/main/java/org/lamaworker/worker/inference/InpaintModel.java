@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.lamaworker.protocol.ErrorCode;
 import org.lamaworker.worker.config.ConfigException;
@@ -92,13 +93,23 @@ public final class InpaintModel implements AutoCloseable {
          * #threadsFor} unless the configuration sets them.
          */
         public static Options of(org.lamaworker.worker.config.WorkerConfig config) {
+            return of(config, config.inference().sessions(), config.inference().runners());
+        }
+
+        /**
+         * The options for a command that runs one model run at a time on one session ({@code
+         * inpaint}, the bench's crop-policy comparison): all the cores unless the configuration
+         * sets the threads.
+         */
+        public static Options forOneRunAtATime(org.lamaworker.worker.config.WorkerConfig config) {
+            return of(config, 1, 1);
+        }
+
+        private static Options of(
+                org.lamaworker.worker.config.WorkerConfig config, int sessions, int runners) {
             int threads = config.inference().threads();
             if (threads == 0) {
-                threads =
-                        threadsFor(
-                                Runtime.getRuntime().availableProcessors(),
-                                config.inference().sessions(),
-                                config.inference().runners());
+                threads = threadsFor(Runtime.getRuntime().availableProcessors(), sessions, runners);
             }
             return new Options(
                     config.model().path(),
@@ -123,6 +134,12 @@ public final class InpaintModel implements AutoCloseable {
             new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong sessionRuns =
             new java.util.concurrent.atomic.AtomicLong();
+
+    /** The options of the runs in progress, so that {@link #close} can stop them. */
+    private final java.util.Set<OrtSession.RunOptions> running = new java.util.HashSet<>();
+
+    /** Set once {@link #close} begins; guarded with {@link #running} by its monitor. */
+    private boolean closing;
 
     private InpaintModel(
             OrtEnvironment environment,
@@ -456,6 +473,15 @@ public final class InpaintModel implements AutoCloseable {
      * @return the number of shapes run
      */
     public int warmUp(int maxBatch) {
+        return warmUp(maxBatch, 1);
+    }
+
+    /**
+     * As {@link #warmUp(int)}, each shape from {@code concurrency} threads at once, as that many
+     * runner threads will run this session: concurrent runs take their own buffers from the
+     * session's arena, which the first of them would otherwise grow during a job.
+     */
+    public int warmUp(int maxBatch, int concurrency) {
         ModelShape shape = info.shape();
         int w = shape.dynamic() ? 512 : shape.fixedWidth();
         int h = shape.dynamic() ? 512 : shape.fixedHeight();
@@ -467,10 +493,56 @@ public final class InpaintModel implements AutoCloseable {
                 mask[(h / 2) * w + w / 2] = 1f;
                 inputs.add(new InferenceInput(new float[3 * w * h], mask, w, h, w, h));
             }
-            run(inputs);
+            runConcurrently(inputs, concurrency);
         }
-        LOG.info("Model {}: warmed up {} shape(s)", id, batches);
+        LOG.info(
+                "Model {}: warmed up {} shape(s){}",
+                id,
+                batches,
+                concurrency > 1 ? ", " + concurrency + " runs at once" : "");
         return batches;
+    }
+
+    private void runConcurrently(List<InferenceInput> inputs, int concurrency) {
+        if (concurrency <= 1) {
+            run(inputs);
+            return;
+        }
+        java.util.concurrent.atomic.AtomicReference<RuntimeException> failure =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        List<Thread> threads = new ArrayList<>();
+        for (int i = 0; i < concurrency; i++) {
+            Thread thread =
+                    new Thread(
+                            () -> {
+                                try {
+                                    run(inputs);
+                                } catch (RuntimeException e) {
+                                    failure.compareAndSet(null, e);
+                                }
+                            },
+                            "lama-warm-up-" + i);
+            threads.add(thread);
+            thread.start();
+        }
+        try {
+            for (Thread thread : threads) {
+                thread.join();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while warming up model " + id, e);
+        }
+        if (failure.get() != null) {
+            throw failure.get();
+        }
+    }
+
+    /** Runs inside ONNX Runtime now. */
+    int runsInProgress() {
+        synchronized (running) {
+            return running.size();
+        }
     }
 
     /** How many times ONNX Runtime ran this model, probe included: a batch counts once. */
@@ -534,7 +606,8 @@ public final class InpaintModel implements AutoCloseable {
                                     new long[] {batch, 1, h, w}));
                 }
                 long started = System.nanoTime();
-                try (OrtSession.Result result = session.run(feeds)) {
+                try (OrtSession.RunOptions runOptions = new OrtSession.RunOptions();
+                        OrtSession.Result result = runTracked(feeds, runOptions)) {
                     busyNanos.addAndGet(System.nanoTime() - started);
                     OnnxTensor output = (OnnxTensor) result.get(outputName).orElseThrow();
                     FloatBuffer buffer = output.getFloatBuffer();
@@ -580,8 +653,70 @@ public final class InpaintModel implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs the session with options {@link #close} can set to terminate; refused once closing
+     * began, so that no run starts on a session being closed.
+     */
+    private OrtSession.Result runTracked(
+            Map<String, OnnxTensor> feeds, OrtSession.RunOptions runOptions) throws OrtException {
+        synchronized (running) {
+            if (closing) {
+                throw new JobFailure(ErrorCode.INFERENCE_FAILED, "model " + id + " is closing");
+            }
+            running.add(runOptions);
+        }
+        try {
+            return session.run(feeds, runOptions);
+        } finally {
+            // Before try-with-resources frees the options: close() only touches listed ones.
+            synchronized (running) {
+                running.remove(runOptions);
+                running.notifyAll();
+            }
+        }
+    }
+
+    /**
+     * Closes the session. Runs still in progress (a shutdown whose grace ran out) are told to
+     * terminate and waited for, up to 30 s: freeing a session under a run would crash the process.
+     * If one still has not stopped, the session is left for the process's exit to reclaim.
+     */
     @Override
     public void close() {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        synchronized (running) {
+            if (closing) {
+                return;
+            }
+            closing = true;
+            for (OrtSession.RunOptions options : running) {
+                try {
+                    options.setTerminate(true);
+                } catch (OrtException e) {
+                    LOG.warn("Model {}: cannot stop a run: {}", id, e.getMessage());
+                }
+            }
+            try {
+                while (!running.isEmpty()) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        LOG.warn(
+                                "Model {}: {} run(s) did not stop within 30 s; the session is left"
+                                        + " open",
+                                id,
+                                running.size());
+                        return;
+                    }
+                    running.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                LOG.warn(
+                        "Model {}: interrupted while its runs stopped; the session is left open",
+                        id);
+                return;
+            }
+        }
         try {
             session.close();
         } catch (OrtException e) {

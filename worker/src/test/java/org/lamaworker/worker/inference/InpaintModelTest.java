@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lamaworker.worker.config.ConfigException;
@@ -15,6 +16,7 @@ import org.lamaworker.worker.image.Mask;
 import org.lamaworker.worker.image.Picture;
 import org.lamaworker.worker.inference.generate.OnnxGraphBuilder;
 import org.lamaworker.worker.inference.generate.ReferenceFillModel;
+import org.lamaworker.worker.job.JobFailure;
 import org.lamaworker.worker.testing.Corpus;
 
 /** Models given as files: the two LaMa layouts are accepted, anything else is refused. */
@@ -60,6 +62,55 @@ class InpaintModelTest {
             }
             assertThat(changed).isGreaterThan(mask.holeCount() / 2);
         }
+    }
+
+    @Test
+    void closingStopsRunsInProgressBeforeItFreesTheSession() throws Exception {
+        InpaintModel model =
+                InpaintModel.fromBytes(
+                        org.lamaworker.worker.inference.generate.BigLamaModel.build(
+                                ModelContract.A,
+                                new org.lamaworker.worker.inference.generate.BigLamaModel.Size(
+                                        512, 32, 6)),
+                        "slow",
+                        InpaintModel.Options.detect(null, 1));
+        float[] image = new float[3 * 512 * 512];
+        float[] mask = new float[512 * 512];
+        mask[256 * 512 + 256] = 1f;
+        InferenceInput input = new InferenceInput(image, mask, 512, 512, 512, 512);
+        long started = System.nanoTime();
+        model.run(input);
+        long oneRunMillis = (System.nanoTime() - started) / 1_000_000;
+
+        java.util.concurrent.atomic.AtomicReference<Throwable> runOutcome =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        Thread runner =
+                new Thread(
+                        () -> {
+                            try {
+                                model.run(input);
+                            } catch (RuntimeException e) {
+                                runOutcome.set(e);
+                            }
+                        });
+        runner.start();
+        while (model.runsInProgress() == 0) {
+            Thread.sleep(1);
+        }
+        long closeStarted = System.nanoTime();
+        model.close();
+        long closeMillis = (System.nanoTime() - closeStarted) / 1_000_000;
+        // The run had left the session before close() freed it (freeing it under the run would
+        // crash this JVM), and no run starts on a closed model.
+        assertThat(model.runsInProgress()).isZero();
+        runner.join(TimeUnit.SECONDS.toMillis(60));
+        assertThat(runner.isAlive()).isFalse();
+        System.out.printf(
+                "one run %d ms; close took %d ms; the run ended with %s%n",
+                oneRunMillis, closeMillis, runOutcome.get());
+        assertThatThrownBy(() -> model.run(input))
+                .isInstanceOf(JobFailure.class)
+                .hasMessageContaining("closing");
     }
 
     @Test
