@@ -116,18 +116,18 @@ public final class WorkerVerticle extends VerticleBase {
                                         () -> {
                                             InpaintModel.Options options =
                                                     InpaintModel.Options.of(config);
-                                            int count = config.inference().sessions();
-                                            int runners = config.inference().runners();
-                                            for (int i = 0; i < count; i++) {
+                                            for (int i = 0;
+                                                    i < config.inference().sessions();
+                                                    i++) {
                                                 InpaintModel loaded = InpaintModel.load(options);
                                                 sessions.add(loaded);
                                                 // Ready only once every shape has run on every
-                                                // session, as many at once as runners share it
-                                                // (spread round-robin): no cold first job.
-                                                loaded.warmUp(
-                                                        config.inference().maxBatch(),
-                                                        runners / count
-                                                                + (i < runners % count ? 1 : 0));
+                                                // session: no cold first job. One run at a time,
+                                                // even where runners share the session: runs at
+                                                // once would make the arena keep their buffers
+                                                // from the start (the 5K crop job then peaked
+                                                // at up to 2319 MiB, past issue 3's 2 GiB).
+                                                loaded.warmUp(config.inference().maxBatch());
                                             }
                                             // nvidia-smi on a GPU: a process to run, so here
                                             // rather than on the event loop.
@@ -375,8 +375,8 @@ public final class WorkerVerticle extends VerticleBase {
                 .eventually(
                         () -> {
                             // Sessions first: closing one stops its runs still in progress (the
-                            // grace ran out; their jobs are redelivered), so the runner threads
-                            // then end without waiting for them.
+                            // grace ran out; their jobs are redelivered) and refuses new ones, so
+                            // the runner threads then end at once.
                             sessions.forEach(InpaintModel::close);
                             if (runner != null) {
                                 runner.close();

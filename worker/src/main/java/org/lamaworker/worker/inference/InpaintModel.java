@@ -473,15 +473,6 @@ public final class InpaintModel implements AutoCloseable {
      * @return the number of shapes run
      */
     public int warmUp(int maxBatch) {
-        return warmUp(maxBatch, 1);
-    }
-
-    /**
-     * As {@link #warmUp(int)}, each shape from {@code concurrency} threads at once, as that many
-     * runner threads will run this session: concurrent runs take their own buffers from the
-     * session's arena, which the first of them would otherwise grow during a job.
-     */
-    public int warmUp(int maxBatch, int concurrency) {
         ModelShape shape = info.shape();
         int w = shape.dynamic() ? 512 : shape.fixedWidth();
         int h = shape.dynamic() ? 512 : shape.fixedHeight();
@@ -493,49 +484,10 @@ public final class InpaintModel implements AutoCloseable {
                 mask[(h / 2) * w + w / 2] = 1f;
                 inputs.add(new InferenceInput(new float[3 * w * h], mask, w, h, w, h));
             }
-            runConcurrently(inputs, concurrency);
-        }
-        LOG.info(
-                "Model {}: warmed up {} shape(s){}",
-                id,
-                batches,
-                concurrency > 1 ? ", " + concurrency + " runs at once" : "");
-        return batches;
-    }
-
-    private void runConcurrently(List<InferenceInput> inputs, int concurrency) {
-        if (concurrency <= 1) {
             run(inputs);
-            return;
         }
-        java.util.concurrent.atomic.AtomicReference<RuntimeException> failure =
-                new java.util.concurrent.atomic.AtomicReference<>();
-        List<Thread> threads = new ArrayList<>();
-        for (int i = 0; i < concurrency; i++) {
-            Thread thread =
-                    new Thread(
-                            () -> {
-                                try {
-                                    run(inputs);
-                                } catch (RuntimeException e) {
-                                    failure.compareAndSet(null, e);
-                                }
-                            },
-                            "lama-warm-up-" + i);
-            threads.add(thread);
-            thread.start();
-        }
-        try {
-            for (Thread thread : threads) {
-                thread.join();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while warming up model " + id, e);
-        }
-        if (failure.get() != null) {
-            throw failure.get();
-        }
+        LOG.info("Model {}: warmed up {} shape(s)", id, batches);
+        return batches;
     }
 
     /** Runs inside ONNX Runtime now. */
