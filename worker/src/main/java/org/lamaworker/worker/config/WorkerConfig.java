@@ -425,5 +425,14 @@ public record WorkerConfig(
                         "shutdown.grace must be >= 0, got " + shutdownGraceMillis);
             }
         }
+
+        /**
+         * The wait after {@code failures} failed attempts (1 or more): {@code retry.initialBackoff}
+         * doubled per further failure, at most {@code retry.maxBackoff}.
+         */
+        public long backoffMillis(int failures) {
+            int doublings = Math.min(30, Math.max(0, failures - 1));
+            return Math.min(retryMaxBackoffMillis, retryInitialBackoffMillis << doublings);
+        }
     }
 }

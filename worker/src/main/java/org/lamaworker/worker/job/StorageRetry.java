@@ -39,10 +39,7 @@ public final class StorageRetry {
 
     /** The wait before attempt {@code next} (2 or more). */
     long backoffMillis(int next) {
-        int doublings = Math.min(30, next - 2);
-        return Math.min(
-                delivery.retryMaxBackoffMillis(),
-                delivery.retryInitialBackoffMillis() << doublings);
+        return delivery.backoffMillis(next - 1);
     }
 
     private <T> void attempt(

@@ -45,8 +45,7 @@ public final class JobConsumer {
             handler;
     private final MemoryBudget budget;
     private final LongSupplier worstCaseBytes;
-    private final long initialBackoffMillis;
-    private final long maxBackoffMillis;
+    private final WorkerConfig.Delivery delivery;
     private final Map<TopicPartition, OffsetTracker> trackers = new HashMap<>();
     private final Set<TopicPartition> assigned = new HashSet<>();
     private final Deque<KafkaConsumerRecord<String, byte[]>> waiting = new ArrayDeque<>();
@@ -114,8 +113,7 @@ public final class JobConsumer {
         this.maxInFlight = maxInFlight;
         this.budget = budget;
         this.worstCaseBytes = worstCaseBytes;
-        this.initialBackoffMillis = delivery.retryInitialBackoffMillis();
-        this.maxBackoffMillis = delivery.retryMaxBackoffMillis();
+        this.delivery = delivery;
         this.handler = handler;
     }
 
@@ -259,8 +257,7 @@ public final class JobConsumer {
         }
         String position = positionOf(record);
         int failures = failedAttempts.merge(position, 1, Integer::sum);
-        long backoff =
-                Math.min(maxBackoffMillis, initialBackoffMillis << Math.min(20, failures - 1));
+        long backoff = delivery.backoffMillis(failures);
         LOG.error(
                 "No result published for {}-{}@{}: {}; running it again in {} ms",
                 record.topic(),
