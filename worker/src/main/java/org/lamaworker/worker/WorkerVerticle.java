@@ -65,7 +65,7 @@ public final class WorkerVerticle extends VerticleBase {
     private BatchingRunner runner;
     private MemoryBudget budget;
 
-    /** What the budget is a share of; read while the sessions load. */
+    /** What a percentage budget is a share of, read while the sessions load; 0 otherwise. */
     private long deviceMemory;
 
     private final Attempts attempts = new Attempts(10_000);
@@ -129,9 +129,13 @@ public final class WorkerVerticle extends VerticleBase {
                                                 // at up to 2319 MiB, past issue 3's 2 GiB).
                                                 loaded.warmUp(config.inference().maxBatch());
                                             }
-                                            // nvidia-smi on a GPU: a process to run, so here
-                                            // rather than on the event loop.
-                                            deviceMemory = deviceMemoryBytes(sessions.get(0));
+                                            // Only a percentage budget needs the device's
+                                            // memory; on a GPU that is nvidia-smi, a process to
+                                            // run, so here rather than on the event loop.
+                                            deviceMemory =
+                                                    config.inference().memoryBudget() < 0
+                                                            ? deviceMemoryBytes(sessions.get(0))
+                                                            : 0;
                                             return sessions.get(0);
                                         }))
                 .compose(
@@ -165,9 +169,11 @@ public final class WorkerVerticle extends VerticleBase {
                                             config.inference().maxPixels(),
                                             config.inference().maxBatch());
                             LOG.info(
-                                    "Memory budget {} MiB of {} MiB; a job reserves up to {} MiB until its picture is decoded",
+                                    "Memory budget {} MiB{}; a job reserves up to {} MiB until its picture is decoded",
                                     budget.budget() >> 20,
-                                    deviceMemory >> 20,
+                                    deviceMemory > 0
+                                            ? " of " + (deviceMemory >> 20) + " MiB"
+                                            : " (inference.memoryBudget in bytes)",
                                     worstCase >> 20);
                             consumer =
                                     new JobConsumer(
