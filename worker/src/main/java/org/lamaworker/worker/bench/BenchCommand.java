@@ -353,8 +353,7 @@ public final class BenchCommand implements Callable<Integer> {
                             int done = seg.collected().timings().size();
                             double rawRate = perRound / raw.seconds();
                             double e2eRate = done / seg.seconds();
-                            double busy =
-                                    seg.busyNanos() / (seg.seconds() * 1e9 * workers.runners());
+                            double busy = seg.busyFraction(workers.runners());
                             out.printf(
                                     Locale.ROOT,
                                     "| %d | %.3f | %.3f | %.3f | %.1f%% |%n",
@@ -472,7 +471,8 @@ public final class BenchCommand implements Callable<Integer> {
 
     /**
      * Model sessions and runner threads as the worker configures them, with every sample's tensors
-     * prepared and one untimed run per session; {@link #run} times only {@code session.run}.
+     * prepared and one untimed job per runner run at once; {@link #run} times only {@code
+     * session.run}.
      */
     private static final class RawBench implements AutoCloseable {
         private final List<InpaintModel> sessions;
@@ -568,9 +568,8 @@ public final class BenchCommand implements Callable<Integer> {
             long busyNanos,
             int runners,
             Map<String, Map<String, Long>> stages) {
-        /** Share of the run's time the runners spent in session.run, averaged over runners. */
         double busyFraction() {
-            return busyNanos / (seconds * 1e9 * runners);
+            return BenchCommand.busyFraction(busyNanos, seconds, runners);
         }
     }
 
@@ -812,7 +811,16 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     /** Jobs through the worker, timed from the first produced to the last result read. */
-    private record Segment(Collected collected, double seconds, long busyNanos) {}
+    private record Segment(Collected collected, double seconds, long busyNanos) {
+        double busyFraction(int runners) {
+            return BenchCommand.busyFraction(busyNanos, seconds, runners);
+        }
+    }
+
+    /** Share of {@code seconds} the runners spent in session.run, averaged over runners. */
+    private static double busyFraction(long busyNanos, double seconds, int runners) {
+        return busyNanos / (seconds * 1e9 * runners);
+    }
 
     private Segment segment(
             Clients clients,
