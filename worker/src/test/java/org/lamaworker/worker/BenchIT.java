@@ -9,9 +9,11 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.lamaworker.worker.testing.WorkerProcess;
 import picocli.CommandLine;
 
 /**
@@ -25,15 +27,11 @@ class BenchIT {
 
     @Test
     void interleavedRoundsWriteTheTableAndTheJson(@TempDir Path dir) throws Exception {
-        Path jar = Path.of("target", "lama-worker.jar").toAbsolutePath();
-        assertThat(jar).exists();
         Path json = dir.resolve("bench.json");
-        ProcessBuilder builder =
-                new ProcessBuilder(
-                                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                                "-Xmx2g",
-                                "-jar",
-                                jar.toString(),
+        Process bench =
+                WorkerProcess.packagedJar(
+                                dir,
+                                List.of("-Xmx2g"),
                                 "bench",
                                 "--jobs",
                                 "4",
@@ -48,11 +46,9 @@ class BenchIT {
                                 "--skip-iopaint",
                                 "--json",
                                 json.toString())
-                        .directory(dir.toFile())
                         .redirectErrorStream(true)
-                        .redirectOutput(dir.resolve("bench.out").toFile());
-        builder.environment().keySet().removeIf(name -> name.startsWith("LAMA_"));
-        Process bench = builder.start();
+                        .redirectOutput(dir.resolve("bench.out").toFile())
+                        .start();
         boolean exited = bench.waitFor(5, TimeUnit.MINUTES);
         if (!exited) {
             bench.destroyForcibly();

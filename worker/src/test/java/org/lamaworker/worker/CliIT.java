@@ -22,6 +22,7 @@ import org.lamaworker.protocol.InpaintResult;
 import org.lamaworker.protocol.JobStatus;
 import org.lamaworker.protocol.JsonCodec;
 import org.lamaworker.worker.testing.Corpus;
+import org.lamaworker.worker.testing.WorkerProcess;
 import picocli.CommandLine;
 
 /**
@@ -56,19 +57,10 @@ class CliIT {
 
     @Test
     void submitDirAgainstTheEmbeddedDefault(@TempDir Path dir) throws Exception {
-        Path jar = Path.of("target", "lama-worker.jar").toAbsolutePath();
-        assertThat(jar).exists();
-        ProcessBuilder builder =
-                new ProcessBuilder(
-                                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                                "-Xmx2g",
-                                "-jar",
-                                jar.toString(),
-                                "run")
-                        .directory(dir.toFile())
-                        .redirectErrorStream(true);
-        builder.environment().keySet().removeIf(name -> name.startsWith("LAMA_"));
-        Process worker = builder.start();
+        Process worker =
+                WorkerProcess.packagedJar(dir, List.of("-Xmx2g"), "run")
+                        .redirectErrorStream(true)
+                        .start();
         List<String> log = Collections.synchronizedList(new ArrayList<>());
         CompletableFuture<Matcher> announced = new CompletableFuture<>();
         Thread reader =

@@ -3,6 +3,7 @@ package org.lamaworker.worker.testing;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -38,20 +39,33 @@ public final class WorkerProcess implements AutoCloseable {
     /** Starts a worker without waiting; see {@link #awaitReady()}. */
     public static WorkerProcess launch(Path workDir, Map<String, String> environment)
             throws java.io.IOException {
-        Path jar = Path.of("target", "lama-worker.jar").toAbsolutePath();
         ProcessBuilder builder =
-                new ProcessBuilder(
-                                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                                "-Xmx1g",
-                                "-XX:+UseSerialGC",
-                                "-jar",
-                                jar.toString(),
-                                "run")
-                        .directory(workDir.toFile())
+                packagedJar(workDir, List.of("-Xmx1g", "-XX:+UseSerialGC"), "run")
                         .redirectErrorStream(true);
-        builder.environment().keySet().removeIf(name -> name.startsWith("LAMA_"));
         builder.environment().putAll(environment);
         return new WorkerProcess(builder.start());
+    }
+
+    /**
+     * {@code java JVM_OPTIONS -jar target/lama-worker.jar ARGS} in {@code workDir}, as a user runs
+     * the packaged jar, without this JVM's {@code LAMA_} variables.
+     */
+    public static ProcessBuilder packagedJar(
+            Path workDir, List<String> jvmOptions, String... args) {
+        Path jar = Path.of("target", "lama-worker.jar").toAbsolutePath();
+        if (!Files.exists(jar)) {
+            throw new IllegalStateException(
+                    jar + " is missing: run the integration tests with verify");
+        }
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(jvmOptions);
+        command.add("-jar");
+        command.add(jar.toString());
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile());
+        builder.environment().keySet().removeIf(name -> name.startsWith("LAMA_"));
+        return builder;
     }
 
     /** Waits until the worker logged that it is ready; kills it if it does not get there. */
