@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.lamaworker.worker.app.Main;
 import org.lamaworker.worker.testing.WorkerProcess;
 import picocli.CommandLine;
 

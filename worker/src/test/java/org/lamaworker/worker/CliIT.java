@@ -21,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.lamaworker.protocol.InpaintResult;
 import org.lamaworker.protocol.JobStatus;
 import org.lamaworker.protocol.JsonCodec;
+import org.lamaworker.worker.app.Main;
 import org.lamaworker.worker.testing.Corpus;
 import org.lamaworker.worker.testing.WorkerProcess;
 import picocli.CommandLine;

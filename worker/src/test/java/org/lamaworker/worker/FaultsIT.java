@@ -20,14 +20,15 @@ import org.junit.jupiter.api.io.TempDir;
 import org.lamaworker.protocol.InpaintResult;
 import org.lamaworker.protocol.JobStatus;
 import org.lamaworker.protocol.ObjectRef;
+import org.lamaworker.worker.app.WorkerVerticle;
 import org.lamaworker.worker.config.ConfigLoader;
 import org.lamaworker.worker.config.WorkerConfig;
-import org.lamaworker.worker.embedded.EmbeddedKafka;
-import org.lamaworker.worker.embedded.EmbeddedS3;
 import org.lamaworker.worker.image.ImageCodec;
 import org.lamaworker.worker.testing.CoffeeJobs;
 import org.lamaworker.worker.testing.Corpus;
 import org.lamaworker.worker.testing.ResultLog;
+import org.lamaworker.worker.tools.embedded.EmbeddedKafka;
+import org.lamaworker.worker.tools.embedded.EmbeddedS3;
 
 /**
  * The worker under faults of its servers, with a broker and an S3 server of its own that the test

@@ -45,6 +45,7 @@ import org.lamaworker.protocol.InpaintResult;
 import org.lamaworker.protocol.JobStatus;
 import org.lamaworker.protocol.JsonCodec;
 import org.lamaworker.protocol.ObjectRef;
+import org.lamaworker.worker.app.WorkerVerticle;
 import org.lamaworker.worker.config.ConfigLoader;
 import org.lamaworker.worker.config.WorkerConfig;
 import org.lamaworker.worker.testing.Corpus;

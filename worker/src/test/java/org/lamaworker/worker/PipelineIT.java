@@ -40,12 +40,13 @@ import org.lamaworker.protocol.JobStatus;
 import org.lamaworker.protocol.JsonCodec;
 import org.lamaworker.protocol.LatencyEvent;
 import org.lamaworker.protocol.ObjectRef;
-import org.lamaworker.worker.cli.Submitter;
+import org.lamaworker.worker.app.WorkerVerticle;
 import org.lamaworker.worker.config.ConfigLoader;
 import org.lamaworker.worker.config.WorkerConfig;
 import org.lamaworker.worker.testing.Corpus;
 import org.lamaworker.worker.testing.ResultsReader;
 import org.lamaworker.worker.testing.TestServers;
+import org.lamaworker.worker.tools.submit.Submitter;
 
 /**
  * The whole pipeline against a real broker and a real S3 server (containers where Docker runs,

@@ -12,7 +12,7 @@ import java.util.zip.Deflater;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.lamaworker.protocol.ErrorCode;
-import org.lamaworker.worker.job.JobFailure;
+import org.lamaworker.worker.failure.JobFailure;
 
 class ImageCodecTest {
     static byte[] resource(String name) throws IOException {

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import org.junit.jupiter.api.Test;
 import org.lamaworker.protocol.ErrorCode;
-import org.lamaworker.worker.job.JobFailure;
+import org.lamaworker.worker.failure.JobFailure;
 
 /** Pictures as uploaders send them: each decodes to what a viewer shows. */
 class ImageFormatsTest {

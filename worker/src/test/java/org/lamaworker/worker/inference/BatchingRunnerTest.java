@@ -6,7 +6,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import org.lamaworker.worker.inference.generate.ReferenceFillModel;
+import org.lamaworker.worker.config.ModelContract;
+import org.lamaworker.worker.inference.reference.ReferenceFillModel;
 
 /** Crops of one size from different jobs share a run; other sizes and unbatched models do not. */
 class BatchingRunnerTest {

@@ -7,20 +7,16 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.lamaworker.worker.config.ConfigException;
 import org.lamaworker.worker.config.ConfigLoader;
+import org.lamaworker.worker.config.Device;
+import org.lamaworker.worker.config.ModelContract;
 import org.lamaworker.worker.config.WorkerConfig;
-import org.lamaworker.worker.inference.generate.BigLamaModel;
-import org.lamaworker.worker.inference.generate.ReferenceFillModel;
+import org.lamaworker.worker.inference.reference.ReferenceFillModel;
+import org.lamaworker.worker.tools.generate.BigLamaModel;
 
 /** On this CPU-only build a GPU device fails loudly, or falls back only when allowed. */
 class ExecutionProvidersTest {
     private static InpaintModel.Options on(String device, boolean fallback) {
-        return new InpaintModel.Options(
-                null,
-                1,
-                null,
-                null,
-                true,
-                new ExecutionProviders.Device(device, fallback, Map.of()));
+        return new InpaintModel.Options(null, 1, null, null, true, new Device(device, fallback));
     }
 
     @Test
@@ -72,7 +68,7 @@ class ExecutionProvidersTest {
                                 "8000000000"),
                         Map.of());
         assertThat(config.inference().device().device()).isEqualTo("cuda:1");
-        assertThat(config.inference().device().cudaOptions())
+        assertThat(ExecutionProviders.cudaOptions(config.inference().device().cuda()))
                 .containsEntry("gpu_mem_limit", "8000000000")
                 .containsEntry("arena_extend_strategy", "kNextPowerOfTwo")
                 .containsEntry("cudnn_conv_algo_search", "EXHAUSTIVE");

@@ -11,12 +11,18 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lamaworker.worker.config.ConfigException;
+import org.lamaworker.worker.config.Device;
+import org.lamaworker.worker.config.ModelContract;
+import org.lamaworker.worker.config.Strategy;
+import org.lamaworker.worker.failure.JobFailure;
 import org.lamaworker.worker.image.ImageCodec;
 import org.lamaworker.worker.image.Mask;
 import org.lamaworker.worker.image.Picture;
-import org.lamaworker.worker.inference.generate.OnnxGraphBuilder;
-import org.lamaworker.worker.inference.generate.ReferenceFillModel;
-import org.lamaworker.worker.job.JobFailure;
+import org.lamaworker.worker.inference.reference.OnnxGraphBuilder;
+import org.lamaworker.worker.inference.reference.ReferenceFillModel;
+import org.lamaworker.worker.pipeline.Inpainter;
+import org.lamaworker.worker.pipeline.Tile;
+import org.lamaworker.worker.pipeline.TilePlanner;
 import org.lamaworker.worker.testing.Corpus;
 
 /** Models given as files: the two LaMa layouts are accepted, anything else is refused. */
@@ -68,9 +74,9 @@ class InpaintModelTest {
     void closingStopsRunsInProgressBeforeItFreesTheSession() throws Exception {
         InpaintModel model =
                 InpaintModel.fromBytes(
-                        org.lamaworker.worker.inference.generate.BigLamaModel.build(
+                        org.lamaworker.worker.tools.generate.BigLamaModel.build(
                                 ModelContract.A,
-                                new org.lamaworker.worker.inference.generate.BigLamaModel.Size(
+                                new org.lamaworker.worker.tools.generate.BigLamaModel.Size(
                                         512, 32, 6)),
                         "slow",
                         InpaintModel.Options.detect(null, 1));
@@ -192,25 +198,14 @@ class InpaintModelTest {
         Files.write(file, ReferenceFillModel.build());
         try (InpaintModel model =
                 InpaintModel.load(
-                        new InpaintModel.Options(
-                                file,
-                                1,
-                                ModelContract.B,
-                                1f,
-                                true,
-                                ExecutionProviders.Device.CPU))) {
+                        new InpaintModel.Options(file, 1, ModelContract.B, 1f, true, Device.CPU))) {
             assertThat(model.info().outputScale()).isEqualTo(1f);
         }
         assertThatThrownBy(
                         () ->
                                 InpaintModel.load(
                                         new InpaintModel.Options(
-                                                file,
-                                                1,
-                                                ModelContract.C,
-                                                null,
-                                                true,
-                                                ExecutionProviders.Device.CPU)))
+                                                file, 1, ModelContract.C, null, true, Device.CPU)))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("cannot be contract c");
     }

@@ -11,6 +11,7 @@ import org.lamaworker.protocol.JobOptions;
 import org.lamaworker.protocol.ObjectRef;
 import org.lamaworker.worker.config.ConfigLoader;
 import org.lamaworker.worker.config.WorkerConfig;
+import org.lamaworker.worker.failure.JobFailure;
 
 /** Buckets outside the allow-list and output keys outside the prefix are refused up front. */
 class AccessPolicyTest {

@@ -31,8 +31,8 @@ import org.apache.kafka.common.errors.WakeupException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.lamaworker.worker.admission.MemoryBudget;
 import org.lamaworker.worker.config.WorkerConfig;
-import org.lamaworker.worker.job.MemoryBudget;
 
 /**
  * The consumer's bookkeeping against Kafka's {@code MockConsumer}, which keeps assignment and pause

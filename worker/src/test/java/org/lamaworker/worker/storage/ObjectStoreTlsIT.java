@@ -14,8 +14,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.lamaworker.protocol.ErrorCode;
 import org.lamaworker.worker.config.ConfigLoader;
 import org.lamaworker.worker.config.WorkerConfig;
-import org.lamaworker.worker.embedded.EmbeddedS3;
-import org.lamaworker.worker.job.Failures;
+import org.lamaworker.worker.failure.Failures;
+import org.lamaworker.worker.tools.embedded.EmbeddedS3;
 
 /**
  * S3 over HTTPS with a private CA: with {@code s3.caFile} naming the CA's PEM the worker talks to

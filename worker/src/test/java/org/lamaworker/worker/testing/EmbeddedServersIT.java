@@ -37,8 +37,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.common.utils.internals.Exit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.lamaworker.worker.embedded.EmbeddedKafka;
-import org.lamaworker.worker.embedded.EmbeddedS3;
+import org.lamaworker.worker.tools.embedded.EmbeddedKafka;
+import org.lamaworker.worker.tools.embedded.EmbeddedS3;
 
 class EmbeddedServersIT {
     private static final Duration POLL_LIMIT = Duration.ofSeconds(30);

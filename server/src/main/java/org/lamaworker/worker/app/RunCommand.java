@@ -1,0 +1,159 @@
+package org.lamaworker.worker.app;
+
+import io.vertx.core.Vertx;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.lamaworker.worker.config.ConfigException;
+import org.lamaworker.worker.config.ConfigLoader;
+import org.lamaworker.worker.config.WorkerConfig;
+import org.lamaworker.worker.management.JsonLogs;
+import org.lamaworker.worker.management.ManagementServer;
+import org.lamaworker.worker.management.WorkerMetrics;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code run}: builds the configuration, starts the embedded development servers when nothing is
+ * configured (full jar only, through {@link Tooling}), deploys the worker and serves until SIGTERM
+ * or Ctrl-C.
+ */
+@Command(
+        name = "run",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Serve inpaint jobs until stopped (Ctrl-C or SIGTERM).",
+            "With no Kafka and no S3 configured, starts an in-process Kafka broker and S3 server"
+                    + " (data under embedded.dir) and prints how to reach them."
+        })
+public final class RunCommand implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
+
+    @Option(
+            names = "--config",
+            paramLabel = "FILE",
+            description = "Properties file (see deploy/lama-worker.properties).")
+    Path configFile;
+
+    @Option(
+            names = "--model",
+            paramLabel = "FILE|s3://BUCKET/KEY",
+            description =
+                    "ONNX model with the LaMa contract, a file or an S3 object downloaded once into"
+                            + " model.cacheDir (overrides model.path).")
+    String model;
+
+    @Option(
+            names = "--servers-only",
+            description =
+                    "Start only the embedded Kafka and S3 (nothing configured), no worker: for"
+                            + " running several worker processes against one local stack.")
+    boolean serversOnly;
+
+    @Override
+    public Integer call() {
+        WorkerConfig config;
+        try {
+            config = ConfigLoader.loadWithModel(configFile, model);
+        } catch (ConfigException e) {
+            System.err.println("Configuration error: " + e.getMessage());
+            return 2;
+        }
+        if (config.management().jsonLogs()) {
+            JsonLogs.enable();
+        }
+        Tooling.LocalStack dev = null;
+        Vertx vertx = null;
+        WorkerMetrics metrics = new WorkerMetrics();
+        try {
+            if (config.embedded()) {
+                Optional<Tooling> tooling = Tooling.installed();
+                if (tooling.isEmpty()) {
+                    System.err.println(
+                            "No Kafka or S3 configured (kafka.bootstrap.servers, s3.endpoint). This"
+                                    + " is the serving jar, which has no embedded development"
+                                    + " servers: configure both, or use the full jar"
+                                    + " (worker/target/lama-worker.jar) for a local stack.");
+                    return 2;
+                }
+                dev = tooling.get().startLocalStack(config);
+                config = dev.apply(config);
+                System.out.println(dev.describe());
+            }
+            if (serversOnly && dev == null) {
+                System.err.println(
+                        "--servers-only starts the embedded servers, but Kafka and S3 are configured");
+                return 2;
+            }
+            if (!serversOnly) {
+                vertx = Vertx.vertx();
+                WorkerVerticle worker = new WorkerVerticle(config, metrics);
+                WorkerConfig.Management management = config.management();
+                if (management.port() >= 0) {
+                    // Up before the worker, so probes get 503 while the model loads.
+                    ManagementServer server =
+                            ManagementServer.start(
+                                            vertx,
+                                            management.host(),
+                                            management.port(),
+                                            metrics,
+                                            worker::live,
+                                            worker::ready)
+                                    .toCompletionStage()
+                                    .toCompletableFuture()
+                                    .get();
+                    LOG.info(
+                            "Management on http://{}:{}/ (health/live, health/ready, metrics)",
+                            management.host(),
+                            server.port());
+                }
+                vertx.deployVerticle(worker).toCompletionStage().toCompletableFuture().get();
+            }
+        } catch (ExecutionException | RuntimeException | InterruptedException e) {
+            Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+            LOG.error("Worker failed to start: {}", cause.getMessage(), cause);
+            close(vertx, dev, 60_000);
+            return 1;
+        }
+        long closeMillis = config.delivery().shutdownGraceMillis() + 30_000;
+        CountDownLatch stopped = new CountDownLatch(1);
+        Vertx running = vertx;
+        Tooling.LocalStack servers = dev;
+        Runtime.getRuntime()
+                .addShutdownHook(
+                        new Thread(
+                                () -> {
+                                    LOG.info("Stopping");
+                                    close(running, servers, closeMillis);
+                                    stopped.countDown();
+                                },
+                                "lama-shutdown"));
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 0;
+    }
+
+    private static void close(Vertx vertx, Tooling.LocalStack dev, long timeoutMillis) {
+        if (vertx != null) {
+            try {
+                vertx.close()
+                        .toCompletionStage()
+                        .toCompletableFuture()
+                        .get(timeoutMillis, TimeUnit.MILLISECONDS);
+            } catch (Exception e) {
+                LOG.warn("Vert.x did not close cleanly: {}", e.toString());
+            }
+        }
+        if (dev != null) {
+            dev.close();
+        }
+    }
+}

@@ -1,0 +1,422 @@
+package org.lamaworker.worker.config;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * The worker's whole configuration, built once by {@link ConfigLoader} and passed down. Immutable;
+ * secrets are held as {@link Secret} so printing a config never shows them.
+ *
+ * @param workerId this worker's name in events and logs
+ * @param maxInFlight jobs worked on at once before the consumer pauses its partitions
+ * @param kafka broker, group and topics
+ * @param storage the S3 endpoint and credentials
+ * @param model which model to load
+ * @param inference runtime settings of the model
+ * @param image limits and defaults of image handling
+ * @param embeddedDir where the embedded development servers keep their data
+ */
+public record WorkerConfig(
+        String workerId,
+        int maxInFlight,
+        Kafka kafka,
+        Storage storage,
+        Model model,
+        Inference inference,
+        Image image,
+        Delivery delivery,
+        Management management,
+        Path embeddedDir) {
+
+    /** Validates cross-field rules. */
+    public WorkerConfig {
+        Objects.requireNonNull(workerId, "workerId");
+        if (maxInFlight < 1) {
+            throw new ConfigException("worker.maxInFlight must be >= 1, got " + maxInFlight);
+        }
+        Objects.requireNonNull(kafka, "kafka");
+        Objects.requireNonNull(storage, "storage");
+        Objects.requireNonNull(model, "model");
+        Objects.requireNonNull(inference, "inference");
+        Objects.requireNonNull(image, "image");
+        Objects.requireNonNull(delivery, "delivery");
+        Objects.requireNonNull(management, "management");
+        Objects.requireNonNull(embeddedDir, "embeddedDir");
+        if (kafka.configured() != storage.configured()) {
+            throw new ConfigException(
+                    (kafka.configured() ? "kafka.bootstrap.servers" : "s3.endpoint")
+                            + " is set but "
+                            + (kafka.configured() ? "s3.endpoint" : "kafka.bootstrap.servers")
+                            + " is not: configure both, or neither to run the embedded development"
+                            + " servers");
+        }
+    }
+
+    /** True when neither Kafka nor S3 is configured and the embedded servers should start. */
+    public boolean embedded() {
+        return !kafka.configured();
+    }
+
+    /** A copy pointing at the given broker and S3 endpoint, e.g. the embedded ones. */
+    public WorkerConfig withServers(
+            String bootstrapServers, URI s3Endpoint, String accessKey, Secret secretKey) {
+        return new WorkerConfig(
+                workerId,
+                maxInFlight,
+                kafka.withBootstrapServers(bootstrapServers),
+                new Storage(
+                        s3Endpoint,
+                        storage.region(),
+                        accessKey,
+                        secretKey,
+                        storage.bucket(),
+                        storage.caFile(),
+                        storage.allowedBuckets(),
+                        storage.outputPrefix()),
+                model,
+                inference,
+                image,
+                delivery,
+                management,
+                embeddedDir);
+    }
+
+    /**
+     * Kafka settings.
+     *
+     * @param bootstrapServers {@code host:port,...}, or {@code null} when not configured
+     * @param groupId the consumer group shared by all workers of a fleet
+     * @param jobsTopic topic the jobs are read from
+     * @param resultsTopic topic results are written to
+     * @param eventsTopic topic latency events are written to
+     * @param deadLetterTopic topic records that cannot be read as jobs are copied to
+     * @param clientProperties every other {@code kafka.*} key, without the prefix, passed to the
+     *     clients as is (TLS, SASL, timeouts)
+     */
+    public record Kafka(
+            String bootstrapServers,
+            String groupId,
+            String jobsTopic,
+            String resultsTopic,
+            String eventsTopic,
+            String deadLetterTopic,
+            Map<String, String> clientProperties) {
+        /** Copies the pass-through map. */
+        public Kafka {
+            clientProperties = Map.copyOf(clientProperties);
+        }
+
+        /** Whether a broker was configured. */
+        public boolean configured() {
+            return bootstrapServers != null;
+        }
+
+        Kafka withBootstrapServers(String servers) {
+            return new Kafka(
+                    servers,
+                    groupId,
+                    jobsTopic,
+                    resultsTopic,
+                    eventsTopic,
+                    deadLetterTopic,
+                    clientProperties);
+        }
+
+        @Override
+        public String toString() {
+            // Pass-through keys may hold SASL passwords or key-store passwords: print names only.
+            return "Kafka[bootstrapServers="
+                    + bootstrapServers
+                    + ", groupId="
+                    + groupId
+                    + ", topics="
+                    + jobsTopic
+                    + "/"
+                    + resultsTopic
+                    + "/"
+                    + eventsTopic
+                    + "/"
+                    + deadLetterTopic
+                    + ", clientProperties="
+                    + clientProperties.keySet()
+                    + "]";
+        }
+    }
+
+    /**
+     * S3 settings.
+     *
+     * @param endpoint e.g. {@code http://minio:9000}, or {@code null} when not configured
+     * @param region the region to sign requests for
+     * @param accessKey access key id
+     * @param secretKey secret access key
+     * @param bucket the bucket the embedded mode creates and {@code submit} uploads to by default
+     * @param caFile PEM certificates to trust for an HTTPS endpoint, in place of the JDK's, or
+     *     {@code null}
+     * @param allowedBuckets the buckets jobs may read and write; empty means any
+     * @param outputPrefix every output key must start with it; empty means any key
+     */
+    public record Storage(
+            URI endpoint,
+            String region,
+            String accessKey,
+            Secret secretKey,
+            String bucket,
+            Path caFile,
+            Set<String> allowedBuckets,
+            String outputPrefix) {
+        /** Copies the allow-list. */
+        public Storage {
+            allowedBuckets = Set.copyOf(allowedBuckets);
+            Objects.requireNonNull(outputPrefix, "outputPrefix");
+            if (outputPrefix.contains("..") || outputPrefix.startsWith("/")) {
+                throw new ConfigException(
+                        "storage.outputPrefix must not start with / or contain .., got "
+                                + outputPrefix);
+            }
+        }
+
+        /** Whether jobs may use this bucket. */
+        public boolean bucketAllowed(String name) {
+            return allowedBuckets.isEmpty() || allowedBuckets.contains(name);
+        }
+
+        /** Whether an endpoint was configured. */
+        public boolean configured() {
+            return endpoint != null;
+        }
+    }
+
+    /**
+     * Model settings.
+     *
+     * @param path an ONNX file with one of the LaMa contracts, or {@code null} for the built-in
+     *     reference fill model
+     * @param contract the contract to assume, or {@code null} to detect it
+     * @param outputScale the output's full-intensity value (1 or 255), or {@code null} to probe it
+     * @param remote {@code s3://bucket/key} of a model to download at start (then {@code path} is
+     *     {@code null}), or {@code null}
+     * @param sha256 the model file's expected SHA-256 (hex), or {@code null} not to check
+     * @param cacheDir where downloaded models are kept, by checksum, across restarts
+     */
+    public record Model(
+            Path path,
+            ModelContract contract,
+            Float outputScale,
+            String remote,
+            String sha256,
+            Path cacheDir) {
+        /** Validates the checksum's form. */
+        public Model {
+            if (sha256 != null && !sha256.matches("[0-9a-f]{64}")) {
+                throw new ConfigException("model.sha256 must be 64 lower-case hex digits");
+            }
+            if (remote != null && !remote.matches("s3://[^/]+/.+")) {
+                throw new ConfigException(
+                        "model.path " + remote + " is not of the form s3://bucket/key");
+            }
+        }
+
+        /** The same settings with the model at a local file (the downloaded remote one). */
+        public Model atLocalFile(Path file) {
+            return new Model(file, contract, outputScale, null, sha256, cacheDir);
+        }
+    }
+
+    /** A copy with another worker id (several workers in one process, as in the bench). */
+    public WorkerConfig withWorkerId(String id) {
+        return new WorkerConfig(
+                id,
+                maxInFlight,
+                kafka,
+                storage,
+                model,
+                inference,
+                image,
+                delivery,
+                management,
+                embeddedDir);
+    }
+
+    /** A copy whose model is the given local file. */
+    public WorkerConfig withModelFile(Path file) {
+        return new WorkerConfig(
+                workerId,
+                maxInFlight,
+                kafka,
+                storage,
+                model.atLocalFile(file),
+                inference,
+                image,
+                delivery,
+                management,
+                embeddedDir);
+    }
+
+    /**
+     * Inference runtime settings.
+     *
+     * @param sessions model sessions per device, each with its own copy of the weights
+     * @param runners dedicated inference threads, each running one model run at a time, spread
+     *     round-robin over the sessions (ONNX Runtime lets several threads run one session at once)
+     * @param threads ONNX Runtime intra-op threads per session; 0 means the session's share of the
+     *     available processors, less one for each further runner that shares it
+     * @param maxPixels most pixels a model with dynamic height and width gets in one tile; larger
+     *     regions are scaled down and the fill scaled back up
+     * @param maxBatch most tiles of one size run together, for models with a batch axis
+     * @param maxBatchDelayMillis how long a run waits for other jobs' tiles of its size
+     * @param defaultStrategy the resolution strategy of jobs that name none
+     * @param cropMarginPx context added around each part of the mask by {@code crop}
+     * @param cropMergeGapPx {@code crop} regions closer than this are merged
+     * @param memoryBudget what the jobs in flight may take together: bytes, or a percentage of the
+     *     device's memory resolved when the worker starts
+     * @param allowSpinning whether idle intra-op threads spin
+     * @param device where the model runs
+     * @param cpuArena whether ONNX Runtime reuses CPU buffers across runs
+     */
+    public record Inference(
+            int sessions,
+            int runners,
+            int threads,
+            long maxPixels,
+            int maxBatch,
+            long maxBatchDelayMillis,
+            Strategy defaultStrategy,
+            int cropMarginPx,
+            int cropMergeGapPx,
+            MemoryBudgetSetting memoryBudget,
+            boolean allowSpinning,
+            Device device,
+            boolean cpuArena) {
+        /** Validates ranges. */
+        public Inference {
+            if (sessions < 1 || sessions > 64) {
+                throw new ConfigException("inference.sessions must be 1-64, got " + sessions);
+            }
+            if (runners < sessions || runners > 256) {
+                throw new ConfigException(
+                        "inference.runners must be at least inference.sessions ("
+                                + sessions
+                                + ", so that every session has a thread to run it) and at most"
+                                + " 256, got "
+                                + runners);
+            }
+            if (threads < 0) {
+                throw new ConfigException("inference.threads must be >= 0, got " + threads);
+            }
+            if (maxPixels < 64L * 64L) {
+                throw new ConfigException("inference.maxPixels must be >= 4096, got " + maxPixels);
+            }
+            if (maxBatch < 1) {
+                throw new ConfigException("inference.maxBatch must be >= 1, got " + maxBatch);
+            }
+            java.util.Objects.requireNonNull(memoryBudget, "memoryBudget");
+            if (cropMarginPx < 0 || cropMergeGapPx < 0) {
+                throw new ConfigException("crop.marginPx and crop.mergeGapPx must be >= 0");
+            }
+        }
+    }
+
+    /**
+     * Image and mask handling.
+     *
+     * @param maxPixels pictures declaring more pixels are refused before decoding
+     * @param maxBytes objects larger than this are refused before download
+     * @param maskThreshold default mask binarisation threshold (1-255)
+     * @param jpegQuality default JPEG output quality (1-100)
+     * @param maskDilatePx default growth of the mask, in pixels (0-64)
+     * @param fillHoles whether enclosed holes of a mask are filled by default
+     * @param seamPx width of the feathered seam outside the mask where model output blends in
+     * @param maskMaxParts masks with more separate parts are refused
+     */
+    public record Image(
+            long maxPixels,
+            long maxBytes,
+            int maskThreshold,
+            int jpegQuality,
+            int maskDilatePx,
+            boolean fillHoles,
+            int seamPx,
+            int maskMaxParts) {
+        /** Validates ranges. */
+        public Image {
+            if (maxPixels < 1 || maxBytes < 1) {
+                throw new ConfigException("image.maxPixels and image.maxBytes must be >= 1");
+            }
+            if (maskThreshold < 1 || maskThreshold > 255) {
+                throw new ConfigException("mask.threshold must be 1-255, got " + maskThreshold);
+            }
+            if (jpegQuality < 1 || jpegQuality > 100) {
+                throw new ConfigException("output.jpegQuality must be 1-100, got " + jpegQuality);
+            }
+            if (maskDilatePx < 0 || maskDilatePx > 64) {
+                throw new ConfigException("mask.dilatePx must be 0-64, got " + maskDilatePx);
+            }
+            if (seamPx < 0 || seamPx > 16) {
+                throw new ConfigException("mask.seamPx must be 0-16, got " + seamPx);
+            }
+            if (maskMaxParts < 1) {
+                throw new ConfigException("mask.maxParts must be >= 1, got " + maskMaxParts);
+            }
+        }
+    }
+
+    /**
+     * The management port and log format.
+     *
+     * @param host address the management HTTP server binds
+     * @param port its port; 0 for a free one, -1 for none
+     * @param jsonLogs whether log lines are JSON objects (one per line) instead of text
+     */
+    public record Management(String host, int port, boolean jsonLogs) {
+        /** Validates ranges. */
+        public Management {
+            if (port < -1 || port > 65535) {
+                throw new ConfigException("management.port must be -1 to 65535, got " + port);
+            }
+        }
+    }
+
+    /**
+     * Retries and shutdown.
+     *
+     * @param retryMaxAttempts most attempts of one storage call that failed for a retryable reason
+     * @param retryInitialBackoffMillis wait before the second attempt; doubled before each next one
+     * @param retryMaxBackoffMillis longest wait between two attempts
+     * @param shutdownGraceMillis how long a stopping worker lets jobs in flight finish
+     */
+    public record Delivery(
+            int retryMaxAttempts,
+            long retryInitialBackoffMillis,
+            long retryMaxBackoffMillis,
+            long shutdownGraceMillis) {
+        /** Validates ranges. */
+        public Delivery {
+            if (retryMaxAttempts < 1) {
+                throw new ConfigException(
+                        "retry.maxAttempts must be >= 1, got " + retryMaxAttempts);
+            }
+            if (retryInitialBackoffMillis < 1
+                    || retryMaxBackoffMillis < retryInitialBackoffMillis) {
+                throw new ConfigException(
+                        "retry.initialBackoff must be >= 1 and retry.maxBackoff >= it");
+            }
+            if (shutdownGraceMillis < 0) {
+                throw new ConfigException(
+                        "shutdown.grace must be >= 0, got " + shutdownGraceMillis);
+            }
+        }
+
+        /**
+         * The wait after {@code failures} failed attempts (1 or more): {@code retry.initialBackoff}
+         * doubled per further failure, at most {@code retry.maxBackoff}.
+         */
+        public long backoffMillis(int failures) {
+            int doublings = Math.min(30, Math.max(0, failures - 1));
+            return Math.min(retryMaxBackoffMillis, retryInitialBackoffMillis << doublings);
+        }
+    }
+}

@@ -1,0 +1,227 @@
+package org.lamaworker.worker.job;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import java.time.Instant;
+import org.lamaworker.protocol.ErrorCode;
+import org.lamaworker.protocol.InpaintJob;
+import org.lamaworker.protocol.InpaintResult;
+import org.lamaworker.protocol.JobOptions;
+import org.lamaworker.protocol.ObjectRef;
+import org.lamaworker.protocol.OutputObject;
+import org.lamaworker.protocol.Timings;
+import org.lamaworker.worker.admission.CostModel;
+import org.lamaworker.worker.admission.MemoryBudget;
+import org.lamaworker.worker.config.WorkerConfig;
+import org.lamaworker.worker.failure.Failures;
+import org.lamaworker.worker.failure.JobFailure;
+import org.lamaworker.worker.image.Picture;
+import org.lamaworker.worker.inference.BatchingRunner;
+import org.lamaworker.worker.inference.InpaintModel;
+import org.lamaworker.worker.pipeline.Inpainting;
+import org.lamaworker.worker.storage.ObjectStore;
+import org.lamaworker.worker.storage.StorageRetry;
+
+/**
+ * Runs one job through its stages: download, decode, inference, encode, upload. Storage calls are
+ * asynchronous; decoding, tensor packing, compositing and encoding run on the I/O-and-CPU pool; the
+ * model runs only on its batching runner's thread. The returned future always succeeds, with a
+ * SUCCEEDED or a FAILED result: a job never ends without one.
+ */
+public final class JobProcessor {
+    private final ObjectStore store;
+    private final Inpainting work;
+    private final CostModel costs;
+    private final int maxBatch;
+    private final WorkerExecutor cpu;
+    private final BatchingRunner runner;
+    private final AccessPolicy policy;
+    private final StorageRetry retry;
+
+    /** Wires the stages. */
+    public JobProcessor(
+            ObjectStore store,
+            InpaintModel model,
+            WorkerExecutor cpu,
+            BatchingRunner runner,
+            WorkerConfig config,
+            CostModel costs,
+            StorageRetry retry) {
+        this.store = store;
+        this.work = new Inpainting(model, config);
+        this.costs = costs;
+        this.maxBatch = model.info().batchAxis() ? config.inference().maxBatch() : 1;
+        this.cpu = cpu;
+        this.runner = runner;
+        this.policy = new AccessPolicy(config.storage());
+        this.retry = retry;
+    }
+
+    /** Milliseconds per stage, filled in as the job advances; touched by one stage at a time. */
+    private static final class Clock {
+        final long start = System.nanoTime();
+        long mark = start;
+        long download;
+        long decode;
+        long inference;
+        long encode;
+        long upload;
+
+        long lap() {
+            long now = System.nanoTime();
+            long ms = (now - mark) / 1_000_000;
+            mark = now;
+            return ms;
+        }
+
+        Timings timings(long queued) {
+            return new Timings(
+                    queued,
+                    download,
+                    decode,
+                    inference,
+                    encode,
+                    upload,
+                    (System.nanoTime() - start) / 1_000_000);
+        }
+    }
+
+    /**
+     * Processes a job.
+     *
+     * @param queuedMillis how long the job waited before work started
+     * @param attempt the attempt number reported on the result
+     * @param reservation the job's share of the memory budget, shrunk to its real cost once the
+     *     picture is decoded and its tiles planned
+     */
+    public Future<InpaintResult> process(
+            InpaintJob job, long queuedMillis, int attempt, MemoryBudget.Reservation reservation) {
+        Clock clock = new Clock();
+        ObjectRef output;
+        try {
+            output = policy.check(job);
+        } catch (JobFailure refused) {
+            return Future.succeededFuture(failed(job, refused, attempt, clock, queuedMillis));
+        }
+        JobOptions options = job.options();
+        return checkDeadline(job)
+                .compose(v -> download(job))
+                .compose(
+                        bytes -> {
+                            clock.download = clock.lap();
+                            return cpu.executeBlocking(
+                                    () -> work.decode(bytes[0], bytes[1], options), false);
+                        })
+                .compose(
+                        decoded -> {
+                            clock.decode = clock.lap();
+                            reservation.shrinkTo(
+                                    costs.jobBytes(
+                                            decoded.picture().pixels(), decoded.tiles(), maxBatch));
+                            return checkDeadline(job).compose(v -> infer(decoded));
+                        })
+                .compose(
+                        picture -> {
+                            clock.inference = clock.lap();
+                            return cpu.executeBlocking(() -> work.encode(picture, options), false);
+                        })
+                .compose(
+                        encoded -> {
+                            clock.encode = clock.lap();
+                            return retry.call(
+                                            () ->
+                                                    store.put(
+                                                            output,
+                                                            encoded.bytes(),
+                                                            encoded.contentType()),
+                                            job.deadline(),
+                                            "upload of " + output)
+                                    .map(
+                                            size -> {
+                                                clock.upload = clock.lap();
+                                                return InpaintResult.succeeded(
+                                                        job.jobId(),
+                                                        new OutputObject(
+                                                                output.bucket(),
+                                                                output.key(),
+                                                                encoded.width(),
+                                                                encoded.height(),
+                                                                encoded.contentType(),
+                                                                size),
+                                                        job.attributes(),
+                                                        attempt,
+                                                        clock.timings(queuedMillis));
+                                            });
+                        })
+                .recover(
+                        failure ->
+                                Future.succeededFuture(
+                                        failed(job, failure, attempt, clock, queuedMillis)));
+    }
+
+    private static InpaintResult failed(
+            InpaintJob job, Throwable failure, int attempt, Clock clock, long queuedMillis) {
+        return InpaintResult.failed(
+                job.jobId(),
+                Failures.toError(failure),
+                job.attributes(),
+                attempt,
+                clock.timings(queuedMillis));
+    }
+
+    private static Future<Void> checkDeadline(InpaintJob job) {
+        if (job.deadline() != null && Instant.now().isAfter(job.deadline())) {
+            return Future.failedFuture(
+                    new JobFailure(
+                            ErrorCode.DEADLINE_EXCEEDED,
+                            "the job's deadline " + job.deadline() + " passed before it finished"));
+        }
+        return Future.succeededFuture();
+    }
+
+    /** Fetches image and mask together; the image's failure is reported first. */
+    private Future<byte[][]> download(InpaintJob job) {
+        Future<byte[]> image =
+                retry.call(
+                        () -> store.get(job.image(), ErrorCode.IMAGE_NOT_FOUND),
+                        job.deadline(),
+                        "download of " + job.image());
+        Future<byte[]> mask =
+                retry.call(
+                        () -> store.get(job.mask(), ErrorCode.MASK_NOT_FOUND),
+                        job.deadline(),
+                        "download of " + job.mask());
+        return Future.join(image, mask)
+                .transform(
+                        done -> {
+                            if (image.failed()) {
+                                return Future.failedFuture(image.cause());
+                            }
+                            if (mask.failed()) {
+                                return Future.failedFuture(mask.cause());
+                            }
+                            return Future.succeededFuture(
+                                    new byte[][] {image.result(), mask.result()});
+                        });
+    }
+
+    /**
+     * Packs tensors on the CPU pool, runs the model on its batching runner (which may batch them
+     * with other jobs' crops of the same size), and composites on the CPU pool again, so the
+     * model's thread does nothing but run the model.
+     */
+    private Future<Picture> infer(Inpainting.Decoded decoded) {
+        if (decoded.tiles().isEmpty()) {
+            return Future.succeededFuture(decoded.picture());
+        }
+        return cpu.executeBlocking(() -> work.tensors(decoded), false)
+                .compose(
+                        inputs ->
+                                Future.fromCompletionStage(
+                                        work.run(inputs, runner), Vertx.currentContext()))
+                .compose(
+                        outputs ->
+                                cpu.executeBlocking(() -> work.composite(decoded, outputs), false));
+    }
+}

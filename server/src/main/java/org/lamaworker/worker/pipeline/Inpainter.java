@@ -1,0 +1,111 @@
+package org.lamaworker.worker.pipeline;
+
+import java.util.List;
+import org.lamaworker.worker.image.Mask;
+import org.lamaworker.worker.image.MaskOps;
+import org.lamaworker.worker.image.Picture;
+import org.lamaworker.worker.inference.InferenceInput;
+
+/**
+ * Cuts tiles out of a picture for the model and puts the model's fill back. Hole pixels take the
+ * model's output; pixels within {@code seamPx} of the hole blend it in, fading with distance, so
+ * the fill has no hard edge; every other pixel of the result is the decoded input's, bit for bit.
+ */
+public final class Inpainter {
+    private Inpainter() {}
+
+    /** The model input for one tile. */
+    public static InferenceInput prepare(Picture picture, Mask mask, Tile tile) {
+        float[] image =
+                AreaResampler.rgb(
+                        picture,
+                        tile.region(),
+                        tile.width(),
+                        tile.height(),
+                        tile.tensorWidth(),
+                        tile.tensorHeight());
+        float[] holes =
+                AreaResampler.mask(
+                        mask,
+                        tile.region(),
+                        tile.width(),
+                        tile.height(),
+                        tile.tensorWidth(),
+                        tile.tensorHeight());
+        return new InferenceInput(
+                image, holes, tile.width(), tile.height(), tile.tensorWidth(), tile.tensorHeight());
+    }
+
+    /**
+     * How much of the model's output each pixel takes: 1 in the hole, falling linearly to 0 over
+     * {@code seamPx} pixels outside it, 0 beyond.
+     */
+    public static float[] blendWeights(Mask mask, int seamPx) {
+        int[] distance = MaskOps.distanceToHole(mask, seamPx + 1);
+        float[] weights = new float[distance.length];
+        for (int i = 0; i < distance.length; i++) {
+            int d = distance[i];
+            weights[i] = d == 0 ? 1f : d <= seamPx ? (float) (seamPx + 1 - d) / (seamPx + 1) : 0f;
+        }
+        return weights;
+    }
+
+    /**
+     * Writes each tile's output (planar RGB in 0..255 on its tensor grid) into a copy of the
+     * picture, over the tile's core only, weighted by {@code weights}. Alpha is kept.
+     */
+    public static Picture composite(
+            Picture picture, float[] weights, List<Tile> tiles, List<float[]> outputs) {
+        int w = picture.width();
+        int[] result = picture.argb().clone();
+        for (int t = 0; t < tiles.size(); t++) {
+            Tile tile = tiles.get(t);
+            float[] output = outputs.get(t);
+            Rect region = tile.region();
+            Rect core = tile.core();
+            int plane = tile.tensorWidth() * tile.tensorHeight();
+            double sx = (double) tile.width() / region.width();
+            double sy = (double) tile.height() / region.height();
+            for (int y = core.y(); y < core.bottom(); y++) {
+                double fy = clamp((y - region.y() + 0.5) * sy - 0.5, tile.height() - 1);
+                int y0 = (int) fy;
+                int y1 = Math.min(y0 + 1, tile.height() - 1);
+                float ty = (float) (fy - y0);
+                for (int x = core.x(); x < core.right(); x++) {
+                    int i = y * w + x;
+                    float weight = weights[i];
+                    if (weight == 0f) {
+                        continue;
+                    }
+                    double fx = clamp((x - region.x() + 0.5) * sx - 0.5, tile.width() - 1);
+                    int x0 = (int) fx;
+                    int x1 = Math.min(x0 + 1, tile.width() - 1);
+                    float tx = (float) (fx - x0);
+                    int pixel = result[i];
+                    int rgb = 0;
+                    for (int c = 0; c < 3; c++) {
+                        int base = c * plane;
+                        int r0 = base + y0 * tile.tensorWidth();
+                        int r1 = base + y1 * tile.tensorWidth();
+                        float top = lerp(output[r0 + x0], output[r0 + x1], tx);
+                        float bottom = lerp(output[r1 + x0], output[r1 + x1], tx);
+                        float model = lerp(top, bottom, ty);
+                        int original = (pixel >>> (16 - 8 * c)) & 0xff;
+                        int v = Math.round(original + (model - original) * weight);
+                        rgb = (rgb << 8) | Math.max(0, Math.min(255, v));
+                    }
+                    result[i] = (pixel & 0xff000000) | rgb;
+                }
+            }
+        }
+        return new Picture(w, picture.height(), result, picture.hasAlpha());
+    }
+
+    private static double clamp(double v, int max) {
+        return Math.max(0, Math.min(max, v));
+    }
+
+    private static float lerp(float a, float b, float t) {
+        return a + (b - a) * t;
+    }
+}

@@ -1,0 +1,214 @@
+package org.lamaworker.worker.pipeline;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.lamaworker.protocol.ErrorCode;
+import org.lamaworker.protocol.JobOptions;
+import org.lamaworker.worker.config.Strategy;
+import org.lamaworker.worker.config.WorkerConfig;
+import org.lamaworker.worker.failure.JobFailure;
+import org.lamaworker.worker.image.ImageCodec;
+import org.lamaworker.worker.image.Mask;
+import org.lamaworker.worker.image.MaskOps;
+import org.lamaworker.worker.image.MaskScaler;
+import org.lamaworker.worker.image.Picture;
+import org.lamaworker.worker.inference.BatchingRunner;
+import org.lamaworker.worker.inference.InferenceInput;
+import org.lamaworker.worker.inference.InpaintModel;
+
+/**
+ * The picture work of a job, in stages: {@link #decode} (pictures, mask processing, tiling), {@link
+ * #tensors}, {@link #run} (the only stage that touches the model), {@link #composite} and {@link
+ * #encode}. The job processor spreads them over its executors; {@link #inpaint} runs them all on
+ * the calling thread for local use, tests and benchmarks.
+ */
+public final class Inpainting {
+    private final InpaintModel model;
+    private final WorkerConfig config;
+
+    /** Work for the given model and configuration. */
+    public Inpainting(InpaintModel model, WorkerConfig config) {
+        this.model = model;
+        this.config = config;
+    }
+
+    /**
+     * A decoded job: the picture, its processed mask, and the tiles to run (empty when the mask is
+     * empty: the picture comes back unchanged without running the model).
+     *
+     * @param picture the decoded picture
+     * @param mask the mask after binarisation, hole filling and growth
+     * @param tiles the model inputs to cut from the picture
+     */
+    public record Decoded(Picture picture, Mask mask, List<Tile> tiles) {}
+
+    /**
+     * An encoded result.
+     *
+     * @param bytes the file
+     * @param contentType its MIME type
+     * @param width width in pixels
+     * @param height height in pixels
+     */
+    public record Encoded(byte[] bytes, String contentType, int width, int height) {}
+
+    /** Decodes both pictures, prepares the mask as the options ask, and plans the tiles. */
+    public Decoded decode(byte[] imageBytes, byte[] maskBytes, JobOptions options) {
+        ImageCodec.checkWritable(options.format() != null ? options.format() : "png");
+        WorkerConfig.Image limits = config.image();
+        Picture picture = ImageCodec.decode(imageBytes, "image", limits.maxPixels());
+        Picture maskPicture = ImageCodec.decode(maskBytes, "mask", limits.maxPixels());
+        int threshold =
+                options.maskThreshold() != null ? options.maskThreshold() : limits.maskThreshold();
+        Mask mask = ImageCodec.binarize(maskPicture, threshold);
+        if (mask.width() != picture.width() || mask.height() != picture.height()) {
+            if (!Boolean.TRUE.equals(options.resizeMask())) {
+                throw new JobFailure(
+                        ErrorCode.MASK_SIZE_MISMATCH,
+                        "the mask is "
+                                + mask.width()
+                                + "x"
+                                + mask.height()
+                                + " but the image is "
+                                + picture.width()
+                                + "x"
+                                + picture.height()
+                                + "; send a mask of the image's size or set options.resizeMask=true");
+            }
+            mask = MaskScaler.nearest(mask, picture.width(), picture.height());
+        }
+        if (mask.holeCount() == 0) {
+            // An empty mask asks for no change: the model does not run.
+            return new Decoded(picture, mask, List.of());
+        }
+        if (options.fillHoles() != null ? options.fillHoles() : limits.fillHoles()) {
+            mask = MaskOps.fillHoles(mask);
+        }
+        mask =
+                MaskOps.dilate(
+                        mask,
+                        options.maskDilatePx() != null
+                                ? options.maskDilatePx()
+                                : limits.maskDilatePx());
+        // Found once: the limit is checked here and the crop planner uses the same parts.
+        List<MaskOps.Region> parts = MaskOps.components(mask, limits.maskMaxParts());
+        if (parts.size() > limits.maskMaxParts()) {
+            throw new JobFailure(
+                    ErrorCode.MASK_TOO_COMPLEX,
+                    "the mask has more than "
+                            + limits.maskMaxParts()
+                            + " separate parts (mask.maxParts); send strokes or filled shapes, not"
+                            + " a picture or noise");
+        }
+        WorkerConfig.Inference inference = config.inference();
+        Strategy strategy =
+                options.strategy() != null
+                        ? Strategy.parse(options.strategy())
+                        : inference.defaultStrategy();
+        List<Tile> tiles =
+                TilePlanner.plan(
+                        mask,
+                        parts,
+                        strategy,
+                        model.info(),
+                        new TilePlanner.Settings(
+                                inference.maxPixels(),
+                                inference.cropMarginPx(),
+                                inference.cropMergeGapPx()));
+        return new Decoded(picture, mask, tiles);
+    }
+
+    /** Cuts and scales the model inputs. */
+    public List<InferenceInput> tensors(Decoded decoded) {
+        List<InferenceInput> inputs = new ArrayList<>(decoded.tiles().size());
+        for (Tile tile : decoded.tiles()) {
+            inputs.add(Inpainter.prepare(decoded.picture(), decoded.mask(), tile));
+        }
+        return inputs;
+    }
+
+    /**
+     * Runs the model on inputs grouped by tensor size, at most {@code inference.maxBatch} per run
+     * for models with a batch axis, on the calling thread (which must be the only one running this
+     * model).
+     */
+    public List<float[]> run(List<InferenceInput> inputs) {
+        float[][] outputs = new float[inputs.size()][];
+        int maxBatch = model.info().batchAxis() ? config.inference().maxBatch() : 1;
+        for (List<Integer> group : groupsBySize(inputs)) {
+            for (int start = 0; start < group.size(); start += maxBatch) {
+                List<Integer> chunk =
+                        group.subList(start, Math.min(group.size(), start + maxBatch));
+                List<float[]> results = model.run(chunk.stream().map(inputs::get).toList());
+                for (int k = 0; k < chunk.size(); k++) {
+                    outputs[chunk.get(k)] = results.get(k);
+                }
+            }
+        }
+        return List.of(outputs);
+    }
+
+    /**
+     * Runs the inputs through the batching runner, one request per tensor size, so that other jobs'
+     * crops of the same size can share a run.
+     */
+    public CompletableFuture<List<float[]>> run(
+            List<InferenceInput> inputs, BatchingRunner runner) {
+        float[][] outputs = new float[inputs.size()][];
+        List<CompletableFuture<Void>> parts = new ArrayList<>();
+        for (List<Integer> group : groupsBySize(inputs)) {
+            parts.add(
+                    runner.submit(group.stream().map(inputs::get).toList())
+                            .thenAccept(
+                                    results -> {
+                                        for (int k = 0; k < group.size(); k++) {
+                                            outputs[group.get(k)] = results.get(k);
+                                        }
+                                    }));
+        }
+        return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new))
+                .thenApply(v -> List.of(outputs));
+    }
+
+    /** Indexes of the inputs, grouped by tensor size: only one size can share a run. */
+    private static Collection<List<Integer>> groupsBySize(List<InferenceInput> inputs) {
+        Map<Long, List<Integer>> bySize = new LinkedHashMap<>();
+        for (int i = 0; i < inputs.size(); i++) {
+            InferenceInput in = inputs.get(i);
+            bySize.computeIfAbsent(
+                            ((long) in.tensorWidth() << 32) | in.tensorHeight(),
+                            k -> new ArrayList<>())
+                    .add(i);
+        }
+        return bySize.values();
+    }
+
+    /** Puts the model's outputs back into the picture: hole and seam only. */
+    public Picture composite(Decoded decoded, List<float[]> outputs) {
+        if (decoded.tiles().isEmpty()) {
+            return decoded.picture();
+        }
+        float[] weights = Inpainter.blendWeights(decoded.mask(), config.image().seamPx());
+        return Inpainter.composite(decoded.picture(), weights, decoded.tiles(), outputs);
+    }
+
+    /** Encodes the result in the format the options ask for. */
+    public Encoded encode(Picture picture, JobOptions options) {
+        String format = options.format() != null ? options.format() : "png";
+        int quality = options.quality() != null ? options.quality() : config.image().jpegQuality();
+        byte[] bytes = ImageCodec.encode(picture, format, quality);
+        return new Encoded(
+                bytes, ImageCodec.contentType(format), picture.width(), picture.height());
+    }
+
+    /** Every stage on the calling thread. */
+    public Encoded inpaint(byte[] imageBytes, byte[] maskBytes, JobOptions options) {
+        Decoded decoded = decode(imageBytes, maskBytes, options);
+        List<float[]> outputs = decoded.tiles().isEmpty() ? List.of() : run(tensors(decoded));
+        return encode(composite(decoded, outputs), options);
+    }
+}
