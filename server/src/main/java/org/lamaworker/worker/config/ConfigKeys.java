@@ -17,6 +17,8 @@ public final class ConfigKeys {
         Map<String, String> d = new LinkedHashMap<>();
         d.put("worker.id", "");
         d.put("worker.maxInFlight", "auto");
+        d.put("worker.storageThreads", "8");
+        d.put("worker.pipelineThreads", "auto");
         d.put("kafka.bootstrap.servers", "");
         d.put("kafka.group.id", "lama-worker");
         d.put("topics.jobs", "inpaint.jobs");

@@ -210,6 +210,7 @@ public final class ConfigLoader {
                         required(v, "management.host"),
                         integer(v, "management.port"),
                         logFormat(v)),
+                new WorkerConfig.Pools(integer(v, "worker.storageThreads"), pipelineThreads(v)),
                 Path.of(required(v, "embedded.dir")));
     }
 
@@ -288,6 +289,14 @@ public final class ConfigLoader {
             return device(values, List.of()).gpu() ? 4 : 1;
         }
         return integer(values, "inference.maxBatch");
+    }
+
+    /** {@code auto}: one per core, at least 2, so one long decode never stalls the others. */
+    private static int pipelineThreads(Map<String, String> values) {
+        if (required(values, "worker.pipelineThreads").equalsIgnoreCase("auto")) {
+            return Math.max(2, Runtime.getRuntime().availableProcessors());
+        }
+        return integer(values, "worker.pipelineThreads");
     }
 
     /**

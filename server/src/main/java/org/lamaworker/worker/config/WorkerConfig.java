@@ -17,6 +17,9 @@ import java.util.Set;
  * @param model which model to load
  * @param inference runtime settings of the model
  * @param image limits and defaults of image handling
+ * @param delivery retries, backoff and shutdown grace
+ * @param management health, metrics and log format
+ * @param pools the sizes of the storage and pipeline thread pools
  * @param embeddedDir where the embedded development servers keep their data
  */
 public record WorkerConfig(
@@ -29,6 +32,7 @@ public record WorkerConfig(
         Image image,
         Delivery delivery,
         Management management,
+        Pools pools,
         Path embeddedDir) {
 
     /** Validates cross-field rules. */
@@ -44,6 +48,7 @@ public record WorkerConfig(
         Objects.requireNonNull(image, "image");
         Objects.requireNonNull(delivery, "delivery");
         Objects.requireNonNull(management, "management");
+        Objects.requireNonNull(pools, "pools");
         Objects.requireNonNull(embeddedDir, "embeddedDir");
         if (kafka.configured() != storage.configured()) {
             throw new ConfigException(
@@ -81,7 +86,28 @@ public record WorkerConfig(
                 image,
                 delivery,
                 management,
+                pools,
                 embeddedDir);
+    }
+
+    /**
+     * The worker's bounded thread pools besides the event loop and the inference runners.
+     *
+     * @param storageThreads blocking storage work ({@code worker.storageThreads})
+     * @param pipelineThreads the CPU stages of jobs ({@code worker.pipelineThreads})
+     */
+    public record Pools(int storageThreads, int pipelineThreads) {
+        /** Validates ranges. */
+        public Pools {
+            if (storageThreads < 1 || storageThreads > 256) {
+                throw new ConfigException(
+                        "worker.storageThreads must be 1-256, got " + storageThreads);
+            }
+            if (pipelineThreads < 1 || pipelineThreads > 256) {
+                throw new ConfigException(
+                        "worker.pipelineThreads must be 1-256, got " + pipelineThreads);
+            }
+        }
     }
 
     /**
@@ -238,6 +264,7 @@ public record WorkerConfig(
                 image,
                 delivery,
                 management,
+                pools,
                 embeddedDir);
     }
 
@@ -253,6 +280,7 @@ public record WorkerConfig(
                 image,
                 delivery,
                 management,
+                pools,
                 embeddedDir);
     }
 

@@ -11,8 +11,7 @@ import org.lamaworker.protocol.JobOptions;
 import org.lamaworker.protocol.ObjectRef;
 import org.lamaworker.protocol.OutputObject;
 import org.lamaworker.protocol.Timings;
-import org.lamaworker.worker.admission.CostModel;
-import org.lamaworker.worker.admission.MemoryBudget;
+import org.lamaworker.worker.admission.Admission;
 import org.lamaworker.worker.config.WorkerConfig;
 import org.lamaworker.worker.failure.Failures;
 import org.lamaworker.worker.failure.JobFailure;
@@ -32,8 +31,6 @@ import org.lamaworker.worker.storage.StorageRetry;
 public final class JobProcessor {
     private final ObjectStore store;
     private final Inpainting work;
-    private final CostModel costs;
-    private final int maxBatch;
     private final WorkerExecutor cpu;
     private final BatchingRunner runner;
     private final AccessPolicy policy;
@@ -46,12 +43,9 @@ public final class JobProcessor {
             WorkerExecutor cpu,
             BatchingRunner runner,
             WorkerConfig config,
-            CostModel costs,
             StorageRetry retry) {
         this.store = store;
         this.work = new Inpainting(model, config);
-        this.costs = costs;
-        this.maxBatch = model.info().batchAxis() ? config.inference().maxBatch() : 1;
         this.cpu = cpu;
         this.runner = runner;
         this.policy = new AccessPolicy(config.storage());
@@ -92,11 +86,10 @@ public final class JobProcessor {
      *
      * @param queuedMillis how long the job waited before work started
      * @param attempt the attempt number reported on the result
-     * @param reservation the job's share of the memory budget, shrunk to its real cost once the
-     *     picture is decoded and its tiles planned
+     * @param ticket the job's admission, priced once the picture is decoded and its tiles planned
      */
     public Future<InpaintResult> process(
-            InpaintJob job, long queuedMillis, int attempt, MemoryBudget.Reservation reservation) {
+            InpaintJob job, long queuedMillis, int attempt, Admission.Ticket ticket) {
         Clock clock = new Clock();
         ObjectRef output;
         try {
@@ -116,9 +109,7 @@ public final class JobProcessor {
                 .compose(
                         decoded -> {
                             clock.decode = clock.lap();
-                            reservation.shrinkTo(
-                                    costs.jobBytes(
-                                            decoded.picture().pixels(), decoded.tiles(), maxBatch));
+                            ticket.priceJob(decoded.picture().pixels(), decoded.tiles());
                             return checkDeadline(job).compose(v -> infer(decoded));
                         })
                 .compose(

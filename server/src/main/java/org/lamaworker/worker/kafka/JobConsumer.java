@@ -14,24 +14,23 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BiFunction;
-import java.util.function.LongSupplier;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.lamaworker.worker.admission.MemoryBudget;
+import org.lamaworker.worker.admission.Admission;
+import org.lamaworker.worker.admission.Redelivery;
 import org.lamaworker.worker.config.WorkerConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads job records and hands each to a job handler while the jobs in flight fit the memory budget
- * (each admitted job reserves its worst-case cost, later shrunk to its real cost) and number at
- * most {@code maxInFlight}. Otherwise the consumer pauses its partitions ({@code pause(Set)};
- * polling, and so group membership, goes on) and resumes them as jobs finish. Offsets are committed
- * only up to the first record whose handler has not completed, i.e. whose result the broker has not
- * yet acknowledged; a job whose handler fails (no result acknowledged) is run again after a backoff
- * while its partition is ours, so it cannot be skipped. All state is confined to the context the
- * consumer was created on.
+ * The Kafka side of the worker: subscribes, hands each record to the job handler while {@link
+ * Admission} admits it, and otherwise pauses its partitions ({@code pause(Set)}; polling, and so
+ * group membership, goes on) and resumes them as jobs finish. Offsets are committed only up to the
+ * first record whose handler has not completed, i.e. whose result the broker has not yet
+ * acknowledged; a record whose handler fails (no result acknowledged) is handed out again after the
+ * backoff {@link Redelivery} gives, while its partition is ours, so it cannot be skipped. Pricing,
+ * admission and attempt counting are not its business. All state is confined to the context the
+ * consumer was created on, which owns the client: it creates it and closes it in {@link #stop}.
  */
 public final class JobConsumer {
     private static final Logger LOG = LoggerFactory.getLogger(JobConsumer.class);
@@ -39,23 +38,15 @@ public final class JobConsumer {
     private final Vertx vertx;
     private final KafkaConsumer<String, byte[]> consumer;
     private final String topic;
-    private final int maxInFlight;
-    private final BiFunction<
-                    KafkaConsumerRecord<String, byte[]>, MemoryBudget.Reservation, Future<?>>
-            handler;
-    private final MemoryBudget budget;
-    private final LongSupplier worstCaseBytes;
-    private final WorkerConfig.Delivery delivery;
+    private final RecordHandler handler;
+    private final Admission admission;
+    private final Redelivery redelivery;
     private final Map<TopicPartition, OffsetTracker> trackers = new HashMap<>();
     private final Set<TopicPartition> assigned = new HashSet<>();
     private final Deque<KafkaConsumerRecord<String, byte[]>> waiting = new ArrayDeque<>();
 
-    /** Failed attempts of jobs not yet acknowledged, by partition and offset. */
-    private final Map<String, Integer> failedAttempts = new HashMap<>();
-
     private long jobsRetried;
     private int pauseRepairs;
-    private volatile int inFlight;
     private volatile boolean paused;
     private volatile int assignedCount;
     private long pauses;
@@ -67,53 +58,53 @@ public final class JobConsumer {
     /** The commit submitted last; commits run in order on the polling thread. */
     private Future<?> lastCommit = Future.succeededFuture();
 
-    /**
-     * Creates the consumer.
-     *
-     * @param budget the memory jobs in flight may reserve together
-     * @param worstCaseBytes what a job reserves before it is admitted
-     * @param handler runs a job; its future completes once the job's result is acknowledged; it may
-     *     shrink the job's reservation once the job's real cost is known
-     */
+    /** Runs one job record to its acknowledged result. */
+    @FunctionalInterface
+    public interface RecordHandler {
+        /**
+         * Runs the record's job.
+         *
+         * @param ticket the job's admission; the handler may price it, the consumer releases it
+         * @param attempt how many times this process has handed out this record, from 1
+         * @return completes once the job's result is acknowledged; fails when it was not
+         */
+        Future<?> handle(
+                KafkaConsumerRecord<String, byte[]> record, Admission.Ticket ticket, int attempt);
+    }
+
+    /** Creates the consumer and its Kafka client, which it owns. */
     public JobConsumer(
             Vertx vertx,
             WorkerConfig.Kafka kafka,
-            WorkerConfig.Delivery delivery,
             String clientId,
-            int maxInFlight,
-            MemoryBudget budget,
-            LongSupplier worstCaseBytes,
-            BiFunction<KafkaConsumerRecord<String, byte[]>, MemoryBudget.Reservation, Future<?>>
-                    handler) {
+            Admission admission,
+            Redelivery redelivery,
+            RecordHandler handler) {
         this(
                 vertx,
-                KafkaConsumer.create(vertx, clientConfig(kafka, clientId, maxInFlight)),
+                KafkaConsumer.create(vertx, clientConfig(kafka, clientId, admission.maxInFlight())),
                 kafka.jobsTopic(),
-                maxInFlight,
-                budget,
-                worstCaseBytes,
-                delivery,
+                admission,
+                redelivery,
                 handler);
     }
 
-    /** A consumer over the given client (tests give one over Kafka's {@code MockConsumer}). */
+    /**
+     * A consumer over the given client (tests give one over Kafka's {@code MockConsumer}); it
+     * closes the client in {@link #stop}.
+     */
     JobConsumer(
             Vertx vertx,
             KafkaConsumer<String, byte[]> consumer,
             String topic,
-            int maxInFlight,
-            MemoryBudget budget,
-            LongSupplier worstCaseBytes,
-            WorkerConfig.Delivery delivery,
-            BiFunction<KafkaConsumerRecord<String, byte[]>, MemoryBudget.Reservation, Future<?>>
-                    handler) {
+            Admission admission,
+            Redelivery redelivery,
+            RecordHandler handler) {
         this.vertx = vertx;
         this.consumer = consumer;
         this.topic = topic;
-        this.maxInFlight = maxInFlight;
-        this.budget = budget;
-        this.worstCaseBytes = worstCaseBytes;
-        this.delivery = delivery;
+        this.admission = admission;
+        this.redelivery = redelivery;
         this.handler = handler;
     }
 
@@ -149,11 +140,6 @@ public final class JobConsumer {
         // and commits react within a tenth of a second, not the client's default second.
         consumer.pollTimeout(java.time.Duration.ofMillis(100));
         return consumer.subscribe(topic);
-    }
-
-    /** Jobs started and not yet finished. */
-    public int inFlight() {
-        return inFlight;
     }
 
     /** How many partitions are assigned now; safe to read from any thread. */
@@ -201,32 +187,28 @@ public final class JobConsumer {
         next();
     }
 
-    /** Admits a job if it fits: fewer than maxInFlight and its worst case within the budget. */
-    private MemoryBudget.Reservation admit() {
-        if (stopping || inFlight >= maxInFlight) {
-            return null;
-        }
-        return budget.tryReserve(worstCaseBytes.getAsLong());
+    /** Whether a record's partition is still this worker's: only then may it commit for it. */
+    public boolean owns(KafkaConsumerRecord<String, byte[]> record) {
+        return !stopping
+                && assigned.contains(new TopicPartition(record.topic(), record.partition()));
     }
 
-    private void startJob(
-            KafkaConsumerRecord<String, byte[]> record, MemoryBudget.Reservation reservation) {
+    private void startJob(KafkaConsumerRecord<String, byte[]> record, Admission.Ticket ticket) {
         TopicPartition partition = new TopicPartition(record.topic(), record.partition());
         OffsetTracker tracker = trackers.computeIfAbsent(partition, p -> new OffsetTracker());
         tracker.started(record.offset());
-        inFlight++;
+        String position = positionOf(record);
         Future<?> done;
         try {
-            done = handler.apply(record, reservation);
+            done = handler.handle(record, ticket, redelivery.started(position));
         } catch (RuntimeException e) {
             done = Future.failedFuture(e);
         }
         done.onComplete(
                 ar -> {
-                    inFlight--;
-                    reservation.release();
+                    ticket.release();
                     if (ar.succeeded()) {
-                        failedAttempts.remove(positionOf(record));
+                        redelivery.finished(position);
                         finished(partition, tracker, record.offset());
                     } else {
                         retryLater(record, partition, tracker, ar.cause());
@@ -246,7 +228,9 @@ public final class JobConsumer {
             TopicPartition partition,
             OffsetTracker tracker,
             Throwable cause) {
+        String position = positionOf(record);
         if (stopping) {
+            redelivery.finished(position);
             LOG.error(
                     "No result published for {}-{}@{}: {}; left uncommitted for redelivery",
                     record.topic(),
@@ -255,9 +239,7 @@ public final class JobConsumer {
                     cause.toString());
             return;
         }
-        String position = positionOf(record);
-        int failures = failedAttempts.merge(position, 1, Integer::sum);
-        long backoff = delivery.backoffMillis(failures);
+        long backoff = redelivery.failed(position);
         LOG.error(
                 "No result published for {}-{}@{}: {}; running it again in {} ms",
                 record.topic(),
@@ -269,7 +251,6 @@ public final class JobConsumer {
                 backoff,
                 id -> {
                     if (stopping || trackers.get(partition) != tracker) {
-                        failedAttempts.remove(position);
                         return;
                     }
                     jobsRetried++;
@@ -279,7 +260,7 @@ public final class JobConsumer {
     }
 
     private static String positionOf(KafkaConsumerRecord<String, byte[]> record) {
-        return record.partition() + "@" + record.offset();
+        return record.topic() + "-" + record.partition() + "@" + record.offset();
     }
 
     private void finished(TopicPartition partition, OffsetTracker tracker, long offset) {
@@ -301,12 +282,12 @@ public final class JobConsumer {
 
     /** Starts waiting jobs while they fit; pauses when some must wait, resumes when none do. */
     private void next() {
-        while (!waiting.isEmpty()) {
-            MemoryBudget.Reservation reservation = admit();
-            if (reservation == null) {
+        while (!waiting.isEmpty() && !stopping) {
+            Admission.Ticket ticket = admission.tryAdmit();
+            if (ticket == null) {
                 break;
             }
-            startJob(waiting.poll(), reservation);
+            startJob(waiting.poll(), ticket);
         }
         if (!waiting.isEmpty() || stopping) {
             pauseAll();
@@ -314,7 +295,7 @@ public final class JobConsumer {
             paused = false;
             applyPauseState(Set.copyOf(assigned));
         }
-        if (stopping && inFlight == 0 && drained != null) {
+        if (stopping && admission.inFlight() == 0 && drained != null) {
             drained.tryComplete();
         }
     }
@@ -329,6 +310,15 @@ public final class JobConsumer {
         return assignments;
     }
 
+    /** Why the partitions are paused: stopping, or what admission last refused for. */
+    public String pauseReason() {
+        if (stopping) {
+            return "stopping";
+        }
+        Admission.Refusal refusal = admission.lastRefusal();
+        return refusal == null ? "none" : refusal.name().toLowerCase(java.util.Locale.ROOT);
+    }
+
     /** Whether the partitions are paused now. */
     public boolean paused() {
         return paused;
@@ -338,6 +328,7 @@ public final class JobConsumer {
         if (!paused) {
             paused = true;
             pauses++;
+            LOG.debug("Pausing {}: {}", assigned, pauseReason());
             applyPauseState(Set.copyOf(assigned));
         }
     }
@@ -399,7 +390,7 @@ public final class JobConsumer {
         pauseAll();
         waiting.clear();
         drained = Promise.promise();
-        if (inFlight == 0) {
+        if (admission.inFlight() == 0) {
             drained.tryComplete();
         }
         long timer =
@@ -410,7 +401,7 @@ public final class JobConsumer {
                             if (drained.tryComplete()) {
                                 LOG.warn(
                                         "Stopping with {} jobs still in flight; they will be redelivered",
-                                        inFlight);
+                                        admission.inFlight());
                             }
                         });
         return drained.future()

@@ -17,19 +17,21 @@ import org.lamaworker.worker.config.WorkerConfig;
 
 /**
  * Produces results and latency events, keyed by job id, with an idempotent producer that waits for
- * all in-sync replicas: a result counts as published only once the broker acknowledged it.
+ * all in-sync replicas: a result counts as published only once the broker acknowledged it. A
+ * publisher that created its producer closes it; one handed a producer leaves it to the caller.
  */
 public final class ResultPublisher {
     private final KafkaProducer<String, byte[]> producer;
     private final String resultsTopic;
     private final String eventsTopic;
     private final String deadLetterTopic;
+    private final boolean ownsProducer;
 
     /** Prefix of the headers a dead-lettered record gets. */
     public static final String HEADER_PREFIX = "lama.dlq.";
 
-    /** Creates the producer. */
-    public ResultPublisher(Vertx vertx, WorkerConfig.Kafka kafka, String clientId) {
+    /** A publisher with a producer of its own, which {@link #close} closes. */
+    public static ResultPublisher create(Vertx vertx, WorkerConfig.Kafka kafka, String clientId) {
         Map<String, String> config = new HashMap<>(kafka.clientProperties());
         config.put("bootstrap.servers", kafka.bootstrapServers());
         config.put("client.id", clientId + "-results");
@@ -38,10 +40,25 @@ public final class ResultPublisher {
         config.put("acks", "all");
         config.put("enable.idempotence", "true");
         config.putIfAbsent("linger.ms", "5");
-        this.producer = KafkaProducer.create(vertx, config);
+        return new ResultPublisher(KafkaProducer.create(vertx, config), kafka, true);
+    }
+
+    /**
+     * A publisher over a producer the caller owns and closes (tests give one over Kafka's {@code
+     * MockProducer}); {@link #close} leaves it open.
+     */
+    public static ResultPublisher over(
+            KafkaProducer<String, byte[]> producer, WorkerConfig.Kafka kafka) {
+        return new ResultPublisher(producer, kafka, false);
+    }
+
+    private ResultPublisher(
+            KafkaProducer<String, byte[]> producer, WorkerConfig.Kafka kafka, boolean owned) {
+        this.producer = producer;
         this.resultsTopic = kafka.resultsTopic();
         this.eventsTopic = kafka.eventsTopic();
         this.deadLetterTopic = kafka.deadLetterTopic();
+        this.ownsProducer = owned;
     }
 
     /** Publishes a result; completes when the broker acknowledged it. */
@@ -77,8 +94,8 @@ public final class ResultPublisher {
         return producer.send(copy);
     }
 
-    /** Flushes and closes the producer. */
+    /** Flushes and closes the producer if this publisher created it. */
     public Future<Void> close() {
-        return producer.close();
+        return ownsProducer ? producer.close() : Future.succeededFuture();
     }
 }

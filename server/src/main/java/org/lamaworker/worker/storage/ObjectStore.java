@@ -37,6 +37,13 @@ import org.lamaworker.worker.failure.JobFailure;
 public final class ObjectStore {
     private final Vertx vertx;
     private final MinioAsyncClient client;
+
+    /**
+     * The HTTP client under {@link #client}. MinIO's client closes only an HTTP client it built
+     * itself; this one is built here (for timeouts and a private CA), so it is closed here.
+     */
+    private final OkHttpClient http;
+
     private final WorkerExecutor io;
     private final long maxBytes;
     private static final long CONNECT_TIMEOUT_MILLIS = 10_000;
@@ -48,7 +55,7 @@ public final class ObjectStore {
         this.vertx = vertx;
         this.io = io;
         this.maxBytes = maxBytes;
-        OkHttpClient http = httpClient(storage.caFile());
+        this.http = httpClient(storage.caFile());
         MinioAsyncClient.Builder builder =
                 MinioAsyncClient.builder()
                         .endpoint(storage.endpoint().toString())
@@ -285,12 +292,20 @@ public final class ObjectStore {
         return current;
     }
 
-    /** Releases the client's connection pool. */
+    /** Releases the HTTP client's threads and pooled connections. */
     public void close() {
         try {
             client.close();
         } catch (Exception e) {
             // closing an HTTP client has nothing useful to report
         }
+        http.dispatcher().executorService().shutdown();
+        http.connectionPool().evictAll();
+    }
+
+    /** Whether {@link #close} has released the HTTP client: its dispatcher no longer runs. */
+    boolean closed() {
+        return http.dispatcher().executorService().isShutdown()
+                && http.connectionPool().connectionCount() == 0;
     }
 }

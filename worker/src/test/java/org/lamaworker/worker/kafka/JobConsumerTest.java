@@ -31,7 +31,10 @@ import org.apache.kafka.common.errors.WakeupException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.lamaworker.worker.admission.Admission;
+import org.lamaworker.worker.admission.CostModel;
 import org.lamaworker.worker.admission.MemoryBudget;
+import org.lamaworker.worker.admission.Redelivery;
 import org.lamaworker.worker.config.WorkerConfig;
 
 /**
@@ -122,11 +125,15 @@ class JobConsumerTest {
                                     vertx,
                                     KafkaConsumer.create(vertx, mock),
                                     TOPIC,
-                                    maxInFlight,
-                                    new MemoryBudget(1L << 30),
-                                    () -> 1L,
-                                    new WorkerConfig.Delivery(8, 20, 40, 5_000),
-                                    (record, reservation) -> {
+                                    new Admission(
+                                            new MemoryBudget(1L << 30),
+                                            CostModel.uncalibrated(),
+                                            1L,
+                                            maxInFlight,
+                                            1),
+                                    new Redelivery(
+                                            10_000, new WorkerConfig.Delivery(8, 20, 40, 5_000)),
+                                    (record, ticket, attempt) -> {
                                         Promise<Void> result = Promise.promise();
                                         handed.add(new Handed(record, result));
                                         return result.future();

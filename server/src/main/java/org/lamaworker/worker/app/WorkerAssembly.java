@@ -1,0 +1,258 @@
+package org.lamaworker.worker.app;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.lamaworker.worker.admission.Admission;
+import org.lamaworker.worker.admission.Redelivery;
+import org.lamaworker.worker.config.WorkerConfig;
+import org.lamaworker.worker.inference.BatchingRunner;
+import org.lamaworker.worker.inference.InpaintModel;
+import org.lamaworker.worker.job.JobHandler;
+import org.lamaworker.worker.job.JobProcessor;
+import org.lamaworker.worker.kafka.JobConsumer;
+import org.lamaworker.worker.kafka.ResultPublisher;
+import org.lamaworker.worker.management.WorkerMetrics;
+import org.lamaworker.worker.storage.ModelCache;
+import org.lamaworker.worker.storage.ObjectStore;
+import org.lamaworker.worker.storage.StorageRetry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one place where the worker's parts are built and wired, started in order (pools, storage,
+ * model, admission, producer, consumer) and stopped in the reverse stages (consumer drains,
+ * producer flushes, sessions stop their runs, runner threads end, storage and pools close). It owns
+ * everything it creates; the verticle only starts and stops it. State is touched on the verticle's
+ * context, except the model's loading, which runs on its own executor.
+ */
+final class WorkerAssembly {
+    private static final Logger LOG = LoggerFactory.getLogger(WorkerAssembly.class);
+
+    private final Vertx vertx;
+    private final WorkerMetrics metrics;
+
+    /** Replaced once, when a model in S3 has been fetched to a local file. */
+    private WorkerConfig config;
+
+    private WorkerExecutor storagePool;
+    private WorkerExecutor pipelinePool;
+    private WorkerExecutor loading;
+    private ObjectStore store;
+    private final List<InpaintModel> sessions = new ArrayList<>();
+    private Admission admission;
+    private BatchingRunner runner;
+    private ResultPublisher publisher;
+    private JobHandler handler;
+    private JobConsumer consumer;
+    private WorkerGauges gauges;
+    private long storageTimer = -1;
+    private volatile boolean started;
+    private volatile boolean storageUp;
+
+    WorkerAssembly(Vertx vertx, WorkerConfig config, WorkerMetrics metrics) {
+        this.vertx = vertx;
+        this.config = config;
+        this.metrics = metrics;
+    }
+
+    /** Builds and starts everything; completes once jobs can be taken. */
+    Future<Void> start() {
+        WorkerConfig.Pools pools = config.pools();
+        storagePool = vertx.createSharedWorkerExecutor("lama-storage", pools.storageThreads());
+        pipelinePool = vertx.createSharedWorkerExecutor("lama-pipeline", pools.pipelineThreads());
+        // Loads and warms the sessions, which the runner threads then run: long blocking calls.
+        loading = vertx.createSharedWorkerExecutor("lama-model-load", 1, 10, TimeUnit.MINUTES);
+        store = new ObjectStore(vertx, config.storage(), storagePool, config.image().maxBytes());
+        return store.bucketExists(config.storage().bucket())
+                .recover(
+                        e ->
+                                Future.failedFuture(
+                                        new IllegalStateException(
+                                                "storage is not usable: " + e.getMessage(), e)))
+                .onSuccess(
+                        exists -> {
+                            if (!exists) {
+                                // Reachable and authorised; jobs name their own buckets.
+                                LOG.warn(
+                                        "Bucket {} (s3.bucket) does not exist",
+                                        config.storage().bucket());
+                            }
+                        })
+                .compose(v -> fetchModel())
+                .compose(v -> loading.executeBlocking(this::loadModel))
+                .compose(v -> startJobs())
+                .onSuccess(v -> serving());
+    }
+
+    /** Downloads a model kept in S3 into the cache (or finds it there); nothing for a file. */
+    private Future<Void> fetchModel() {
+        WorkerConfig.Model m = config.model();
+        if (m.remote() == null) {
+            return Future.succeededFuture();
+        }
+        return ModelCache.fetch(store, storagePool, m.remote(), m.sha256(), m.cacheDir())
+                .map(
+                        file -> {
+                            config = config.withModelFile(file);
+                            return null;
+                        });
+    }
+
+    /**
+     * Loads and warms every session, then prices admission for the model. Ready only once every
+     * shape has run on every session: no cold first job. One run at a time, even where runners
+     * share the session: runs at once would make the arena keep their buffers from the start (the
+     * 5K crop job then peaked at up to 2319 MiB, past issue 3's 2 GiB).
+     */
+    private Void loadModel() {
+        InpaintModel.Options options = InpaintModel.Options.of(config);
+        for (int i = 0; i < config.inference().sessions(); i++) {
+            InpaintModel loaded = InpaintModel.load(options);
+            sessions.add(loaded);
+            loaded.warmUp(config.inference().maxBatch());
+        }
+        admission = Admission.forModel(config, sessions.get(0));
+        return null;
+    }
+
+    private Future<Void> startJobs() {
+        InpaintModel model = sessions.get(0);
+        runner =
+                new BatchingRunner(
+                        BatchingRunner.spread(sessions, config.inference().runners()),
+                        config.inference().maxBatch(),
+                        config.inference().maxBatchDelayMillis());
+        JobProcessor processor =
+                new JobProcessor(
+                        store,
+                        model,
+                        pipelinePool,
+                        runner,
+                        config,
+                        new StorageRetry(vertx, config.delivery()));
+        publisher = ResultPublisher.create(vertx, config.kafka(), config.workerId());
+        handler =
+                new JobHandler(
+                        vertx,
+                        processor::process,
+                        publisher,
+                        metrics,
+                        config,
+                        model.id(),
+                        record -> consumer != null && consumer.owns(record));
+        consumer =
+                new JobConsumer(
+                        vertx,
+                        config.kafka(),
+                        config.workerId(),
+                        admission,
+                        new Redelivery(10_000, config.delivery()),
+                        handler);
+        return consumer.start();
+    }
+
+    private void serving() {
+        gauges = WorkerGauges.bind(metrics, this);
+        storageUp = true;
+        // Readiness follows storage: checked every 10 s while running.
+        storageTimer =
+                vertx.setPeriodic(
+                        10_000,
+                        id ->
+                                store.bucketExists(config.storage().bucket())
+                                        .onComplete(ar -> storageUp = ar.succeeded()));
+        started = true;
+        LOG.info(
+                "Worker {} ready: model {}, jobs from {}, results to {}",
+                config.workerId(),
+                modelId(),
+                config.kafka().jobsTopic(),
+                config.kafka().resultsTopic());
+    }
+
+    /**
+     * Stops in stages: the consumer stops fetching and lets jobs in flight finish within the grace
+     * (committing what finished), the producer flushes, then sessions close (stopping runs still
+     * going and waiting for them) before their runner threads end, then storage and the pools.
+     */
+    Future<Void> stop() {
+        started = false;
+        if (storageTimer >= 0) {
+            vertx.cancelTimer(storageTimer);
+        }
+        if (gauges != null) {
+            gauges.close();
+        }
+        Future<Void> stopped =
+                consumer == null
+                        ? Future.succeededFuture()
+                        : consumer.stop(config.delivery().shutdownGraceMillis());
+        return stopped.eventually(
+                        () -> publisher == null ? Future.succeededFuture() : publisher.close())
+                .eventually(
+                        () -> {
+                            // Sessions first: closing one stops its runs still in progress (the
+                            // grace ran out; their jobs are redelivered) and refuses new ones, so
+                            // the runner threads then end at once.
+                            sessions.forEach(InpaintModel::close);
+                            if (runner != null) {
+                                runner.close();
+                            }
+                            if (store != null) {
+                                store.close();
+                            }
+                            return Future.join(
+                                            storagePool.close(),
+                                            pipelinePool.close(),
+                                            loading.close())
+                                    .<Void>mapEmpty();
+                        });
+    }
+
+    /** Started, storage answering, at least one partition assigned. */
+    boolean ready() {
+        return started && storageUp && consumer != null && consumer.assignedCount() > 0;
+    }
+
+    boolean live() {
+        return started;
+    }
+
+    JobConsumer consumer() {
+        return consumer;
+    }
+
+    Admission admission() {
+        return admission;
+    }
+
+    BatchingRunner runner() {
+        return runner;
+    }
+
+    JobHandler handler() {
+        return handler;
+    }
+
+    List<InpaintModel> sessions() {
+        return sessions;
+    }
+
+    String modelId() {
+        return sessions.isEmpty() ? null : sessions.get(0).id();
+    }
+
+    /** Time spent in model runs, summed over concurrent runs; 0 before start. */
+    long inferenceBusyNanos() {
+        return sessions.stream().mapToLong(InpaintModel::busyNanos).sum();
+    }
+
+    /** Inference threads running jobs' model runs, once started; 0 before. */
+    int runnerCount() {
+        return runner == null ? 0 : config.inference().runners();
+    }
+}
