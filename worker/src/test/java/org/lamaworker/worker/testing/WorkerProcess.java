@@ -39,12 +39,27 @@ public final class WorkerProcess implements AutoCloseable {
     /** Starts a worker without waiting; see {@link #awaitReady()}. */
     public static WorkerProcess launch(Path workDir, Map<String, String> environment)
             throws java.io.IOException {
+        return launch(FULL_JAR, workDir, environment);
+    }
+
+    /** Starts {@code jar run} without waiting; see {@link #awaitReady()}. */
+    public static WorkerProcess launch(Path jar, Path workDir, Map<String, String> environment)
+            throws java.io.IOException {
         ProcessBuilder builder =
-                packagedJar(workDir, List.of("-Xmx1g", "-XX:+UseSerialGC"), "run")
+                packagedJar(jar, workDir, List.of("-Xmx1g", "-XX:+UseSerialGC"), "run")
                         .redirectErrorStream(true);
         builder.environment().putAll(environment);
         return new WorkerProcess(builder.start());
     }
+
+    /** The full jar this module packages: the serving jar plus the development tooling. */
+    public static final Path FULL_JAR = Path.of("target", "lama-worker.jar").toAbsolutePath();
+
+    /** The serving jar the server module packages, which production images carry. */
+    public static final Path SERVING_JAR =
+            Path.of("..", "server", "target", "lama-worker-server.jar")
+                    .toAbsolutePath()
+                    .normalize();
 
     /**
      * {@code java JVM_OPTIONS -jar target/lama-worker.jar ARGS} in {@code workDir}, as a user runs
@@ -52,7 +67,14 @@ public final class WorkerProcess implements AutoCloseable {
      */
     public static ProcessBuilder packagedJar(
             Path workDir, List<String> jvmOptions, String... args) {
-        Path jar = Path.of("target", "lama-worker.jar").toAbsolutePath();
+        return packagedJar(FULL_JAR, workDir, jvmOptions, args);
+    }
+
+    /**
+     * {@code java JVM_OPTIONS -jar JAR ARGS} in {@code workDir}, without {@code LAMA_} variables.
+     */
+    public static ProcessBuilder packagedJar(
+            Path jar, Path workDir, List<String> jvmOptions, String... args) {
         if (!Files.exists(jar)) {
             throw new IllegalStateException(
                     jar + " is missing: run the integration tests with verify");

@@ -217,7 +217,7 @@ public final class BenchCommand implements Callable<Integer> {
         figures.put("runners", e2e.runners());
         figures.put("warmup_jobs", warmupJobs);
         figures.put("device_busy_fraction", Figures.round(e2e.busyFraction()));
-        figures.put("peak_rss_bytes", ResidentMemory.peakBytes());
+        figures.put("peak_rss_bytes", ProcessMemory.peakBytes());
         figures.put("stages_ms", e2e.stages());
 
         out.println();
@@ -240,7 +240,7 @@ public final class BenchCommand implements Callable<Integer> {
                 "%nratio e2e/raw %.3f, device busy %.1f%% of the e2e run, peak RSS %d MiB (whole process)%n",
                 e2eRate / rawRate,
                 100 * e2e.busyFraction(),
-                ResidentMemory.peakBytes() >> 20);
+                ProcessMemory.peakBytes() >> 20);
         out.println();
         StagePercentiles.print(out, e2e.stages());
 
@@ -283,7 +283,7 @@ public final class BenchCommand implements Callable<Integer> {
             figures.put("e2e_jobs_per_s", Figures.round(rate));
             figures.put("e2e_failed", e2e.failed());
             figures.put("device_busy_fraction", Figures.round(e2e.busyFraction()));
-            figures.put("peak_rss_bytes", ResidentMemory.peakBytes());
+            figures.put("peak_rss_bytes", ProcessMemory.peakBytes());
             figures.put("stages_ms", e2e.stages());
             Figures.write(json, figures);
         }

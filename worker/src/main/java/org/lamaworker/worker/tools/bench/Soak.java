@@ -31,13 +31,13 @@ final class Soak {
                 Locale.ROOT,
                 "%nresident memory trend over the second half: %+.1f MiB per 1000 jobs; peak %d MiB%n",
                 slopePerThousand,
-                ResidentMemory.peakBytes() >> 20);
+                ProcessMemory.peakBytes() >> 20);
         Map<String, Object> figures = new LinkedHashMap<>();
         figures.put("jobs", jobs);
         figures.put("pictures", harness.workload().pictureNames());
         figures.put("rounds", rows);
         figures.put("rss_trend_mib_per_1000_jobs", Figures.round(slopePerThousand));
-        figures.put("peak_rss_bytes", ResidentMemory.peakBytes());
+        figures.put("peak_rss_bytes", ProcessMemory.peakBytes());
         return figures;
     }
 
@@ -59,7 +59,7 @@ final class Soak {
             row.put("jobs_done", done);
             row.put("jobs_per_s", Figures.round(n / seconds));
             row.put("failed", c.failed());
-            row.put("rss_bytes", ResidentMemory.currentBytes());
+            row.put("rss_bytes", ProcessMemory.currentBytes());
             row.put("heap_used_bytes", heap);
             table.add(row);
             out.printf(
@@ -68,7 +68,7 @@ final class Soak {
                     done,
                     n / seconds,
                     c.failed(),
-                    ResidentMemory.currentBytes() >> 20,
+                    ProcessMemory.currentBytes() >> 20,
                     heap >> 20);
             out.flush();
         }

@@ -9,8 +9,8 @@ import org.lamaworker.worker.admission.MemoryProbe;
  * copy of its parser, and gives -1 where there is no such figure (off Linux) so that a bench still
  * prints its throughput there.
  */
-final class ResidentMemory {
-    private ResidentMemory() {}
+final class ProcessMemory {
+    private ProcessMemory() {}
 
     /** Resident memory now, in bytes; -1 where unknown. */
     static long currentBytes() {
