@@ -34,6 +34,7 @@ public final class Admission {
     private final int maxBatch;
     private int inFlight;
     private Refusal lastRefusal;
+    private final long[] refusals = new long[Refusal.values().length];
 
     /**
      * Admission over a budget.
@@ -103,16 +104,25 @@ public final class Admission {
      */
     public Ticket tryAdmit() {
         if (inFlight >= maxInFlight) {
-            lastRefusal = Refusal.IN_FLIGHT_LIMIT;
-            return null;
+            return refuse(Refusal.IN_FLIGHT_LIMIT);
         }
         MemoryBudget.Reservation reservation = budget.tryReserve(worstCaseBytes);
         if (reservation == null) {
-            lastRefusal = Refusal.MEMORY_BUDGET;
-            return null;
+            return refuse(Refusal.MEMORY_BUDGET);
         }
         inFlight++;
         return new Ticket(reservation);
+    }
+
+    private Ticket refuse(Refusal why) {
+        lastRefusal = why;
+        refusals[why.ordinal()]++;
+        return null;
+    }
+
+    /** How many times a job was refused for this reason. */
+    public long refusals(Refusal why) {
+        return refusals[why.ordinal()];
     }
 
     /** Why the last refused job was refused; {@code null} before any refusal. */

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
+import org.lamaworker.worker.admission.Admission;
 import org.lamaworker.worker.admission.MemoryBudget;
 import org.lamaworker.worker.inference.BatchingRunner;
 import org.lamaworker.worker.kafka.JobConsumer;
@@ -48,6 +49,15 @@ final class WorkerGauges implements AutoCloseable {
         Gauge.builder("lama.inference.runners", worker, WorkerAssembly::runnerCount)
                 .description("Inference threads, each running one model run at a time")
                 .register(registry);
+        for (Admission.Refusal why : Admission.Refusal.values()) {
+            FunctionCounter.builder(
+                            "lama.admission.refusals", worker.admission(), a -> a.refusals(why))
+                    .description(
+                            "Times the next job had to wait, so the partitions were paused, by"
+                                    + " reason: in_flight_limit or memory_budget")
+                    .tag("reason", why.name().toLowerCase(java.util.Locale.ROOT))
+                    .register(registry);
+        }
         FunctionCounter.builder("lama.jobs.retried", consumer, JobConsumer::jobsRetried)
                 .description(
                         "Job records handed out again after their job ended without an"
