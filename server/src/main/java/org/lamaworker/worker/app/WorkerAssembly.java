@@ -206,11 +206,13 @@ final class WorkerAssembly {
                                 store.close();
                             }
                             return Future.join(
-                                            storagePool.close(),
-                                            pipelinePool.close(),
-                                            loading.close())
+                                            close(storagePool), close(pipelinePool), close(loading))
                                     .<Void>mapEmpty();
                         });
+    }
+
+    private static Future<Void> close(WorkerExecutor pool) {
+        return pool == null ? Future.succeededFuture() : pool.close();
     }
 
     /** Started, storage answering, at least one partition assigned. */

@@ -30,13 +30,16 @@ public final class WorkerVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
-        assembly = new WorkerAssembly(vertx, config, metrics);
-        return assembly.start();
+        WorkerAssembly starting = new WorkerAssembly(vertx, config, metrics);
+        assembly = starting;
+        // A start that fails part way (storage unusable, model refused) frees what it built.
+        return starting.start()
+                .recover(e -> starting.stop().transform(ar -> Future.failedFuture(e)));
     }
 
     @Override
     public Future<?> stop() {
-        return assembly.stop();
+        return assembly == null ? Future.succeededFuture() : assembly.stop();
     }
 
     /**
