@@ -117,7 +117,7 @@ public final class RunCommand implements Callable<Integer> {
         } catch (ExecutionException | RuntimeException | InterruptedException e) {
             Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
             LOG.error("Worker failed to start: {}", cause.getMessage(), cause);
-            close(vertx, dev, 60_000);
+            close(vertx, dev, metrics, 60_000);
             return 1;
         }
         long closeMillis = config.delivery().shutdownGraceMillis() + 30_000;
@@ -129,7 +129,7 @@ public final class RunCommand implements Callable<Integer> {
                         new Thread(
                                 () -> {
                                     LOG.info("Stopping");
-                                    close(running, servers, closeMillis);
+                                    close(running, servers, metrics, closeMillis);
                                     stopped.countDown();
                                 },
                                 "lama-shutdown"));
@@ -141,7 +141,9 @@ public final class RunCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static void close(Vertx vertx, Tooling.LocalStack dev, long timeoutMillis) {
+    /** Vert.x first (the worker stops in stages), then what it used: dev servers, metrics. */
+    private static void close(
+            Vertx vertx, Tooling.LocalStack dev, WorkerMetrics metrics, long timeoutMillis) {
         if (vertx != null) {
             try {
                 vertx.close()
@@ -155,5 +157,6 @@ public final class RunCommand implements Callable<Integer> {
         if (dev != null) {
             dev.close();
         }
+        metrics.close();
     }
 }

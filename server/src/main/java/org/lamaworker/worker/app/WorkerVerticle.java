@@ -15,17 +15,26 @@ import org.lamaworker.worker.management.WorkerMetrics;
 public final class WorkerVerticle extends VerticleBase {
     private final WorkerConfig config;
     private final WorkerMetrics metrics;
+    private final boolean ownsMetrics;
     private volatile WorkerAssembly assembly;
 
-    /** A worker for the given configuration, with metrics of its own. */
+    /** A worker for the given configuration, with metrics of its own, closed when it stops. */
     public WorkerVerticle(WorkerConfig config) {
-        this(config, new WorkerMetrics());
+        this(config, new WorkerMetrics(), true);
     }
 
-    /** A worker recording into the given metrics (served by the management server). */
+    /**
+     * A worker recording into the given metrics (served by the management server), which stay the
+     * caller's to close.
+     */
     public WorkerVerticle(WorkerConfig config, WorkerMetrics metrics) {
+        this(config, metrics, false);
+    }
+
+    private WorkerVerticle(WorkerConfig config, WorkerMetrics metrics, boolean ownsMetrics) {
         this.config = config;
         this.metrics = metrics;
+        this.ownsMetrics = ownsMetrics;
     }
 
     @Override
@@ -39,7 +48,13 @@ public final class WorkerVerticle extends VerticleBase {
 
     @Override
     public Future<?> stop() {
-        return assembly == null ? Future.succeededFuture() : assembly.stop();
+        Future<Void> stopped = assembly == null ? Future.succeededFuture() : assembly.stop();
+        return stopped.onComplete(
+                ar -> {
+                    if (ownsMetrics) {
+                        metrics.close();
+                    }
+                });
     }
 
     /**
