@@ -1,24 +1,13 @@
 package org.lamaworker.worker.inference;
 
-import ai.onnxruntime.NodeInfo;
-import ai.onnxruntime.OnnxJavaType;
-import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
-import ai.onnxruntime.OrtSession;
-import ai.onnxruntime.TensorInfo;
 import java.io.IOException;
 import java.nio.FloatBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import org.lamaworker.protocol.ErrorCode;
 import org.lamaworker.worker.config.ConfigException;
 import org.lamaworker.worker.config.Device;
@@ -29,17 +18,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * An ONNX Runtime session for a LaMa export of one of the {@link ModelContract}s, detected from the
- * model's inputs and outputs and a probe run of its output range (both overridable). The sole owner
- * of its session. {@link #run} may be called from several threads at once: ONNX Runtime allows
- * concurrent runs of one session, and each call packs its own tensors.
+ * A LaMa export of one of the {@link ModelContract}s, loaded and ready to run: what the rest of the
+ * worker sees of ONNX Runtime. It puts together the parts that each change for their own reason:
+ * {@link ContractDetector} reads the contract off the graph, {@link TensorLayout} packs and unpacks
+ * tensors, and {@link ModelSession} owns the native session; the output range is probed here once.
+ * {@link #run} may be called from several threads at once: ONNX Runtime allows concurrent runs of
+ * one session, and each call packs its own tensors.
  */
 public final class InpaintModel implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(InpaintModel.class);
-    private static final String SUPPORTED =
-            "supported: (a) inputs image float[B,3,S,S] 0..1 and mask float[B,1,S,S], output"
-                    + " float[B,3,S,S]; (b) the same with dynamic H and W; (c) one input"
-                    + " float[1,4,H,W] (masked RGB + mask), output float[1,3,H,W]";
 
     /**
      * How to load a model.
@@ -124,40 +111,20 @@ public final class InpaintModel implements AutoCloseable {
         }
     }
 
-    private final OrtEnvironment environment;
-    private final OrtSession session;
+    private final ModelSession session;
     private final String id;
-    private final String device;
     private final String nvidiaSmiId;
-    private final List<String> inputNames;
-    private final String outputName;
+    private final TensorLayout layout;
     private final ModelInfo info;
-    private final java.util.concurrent.atomic.AtomicLong busyNanos =
-            new java.util.concurrent.atomic.AtomicLong();
-    private final java.util.concurrent.atomic.AtomicLong sessionRuns =
-            new java.util.concurrent.atomic.AtomicLong();
 
-    /** The options of the runs in progress, so that {@link #close} can stop them. */
-    private final java.util.Set<OrtSession.RunOptions> running = new java.util.HashSet<>();
-
-    /** Set once {@link #close} begins; guarded with {@link #running} by its monitor. */
-    private boolean closing;
-
-    private InpaintModel(
-            OrtEnvironment environment,
-            OrtSession session,
-            String id,
-            String device,
-            Options options)
-            throws OrtException {
-        this.environment = environment;
+    private InpaintModel(ModelSession session, String id, Options options) throws OrtException {
         this.session = session;
         this.id = id;
-        this.device = device;
-        this.nvidiaSmiId = device.equals("cpu") ? null : options.device().nvidiaSmiId();
-        this.inputNames = new ArrayList<>(session.getInputNames());
-        this.outputName = session.getOutputNames().iterator().next();
-        ModelInfo detected = detect(session, id, options.contract());
+        this.nvidiaSmiId = session.device().equals("cpu") ? null : options.device().nvidiaSmiId();
+        List<ContractDetector.Port> inputs = session.inputs();
+        ModelInfo detected =
+                ContractDetector.detect(id, inputs, session.outputs(), options.contract());
+        this.layout = new TensorLayout(detected.contract(), inputs.get(0).name());
         float scale = options.outputScale() != null ? options.outputScale() : probeScale(detected);
         this.info =
                 new ModelInfo(detected.contract(), detected.shape(), detected.batchAxis(), scale);
@@ -184,10 +151,9 @@ public final class InpaintModel implements AutoCloseable {
             return fromBytes(ReferenceFillModel.build(), "reference-fill", options);
         }
         Path path = options.path();
-        String id = path.getFileName() + "@" + fileSha256(path).substring(0, 12);
         // ONNX Runtime reads the file itself: a 200 MB model never passes through the Java heap.
         return create(
-                id,
+                ModelId.ofFile(path),
                 options,
                 (environment, sessionOptions) ->
                         environment.createSession(path.toString(), sessionOptions),
@@ -196,19 +162,11 @@ public final class InpaintModel implements AutoCloseable {
 
     /** Creates a session from a serialized model. */
     public static InpaintModel fromBytes(byte[] bytes, String name, Options options) {
-        String id = name + "@" + HexFormat.of().formatHex(digest().digest(bytes)).substring(0, 12);
         return create(
-                id,
+                ModelId.ofBytes(name, bytes),
                 options,
                 (environment, sessionOptions) -> environment.createSession(bytes, sessionOptions),
                 () -> ModelInspector.operatorCounts(bytes));
-    }
-
-    /** Opens a session the way the caller's source allows. */
-    @FunctionalInterface
-    private interface SessionSource {
-        OrtSession open(OrtEnvironment environment, OrtSession.SessionOptions options)
-                throws OrtException;
     }
 
     /** The operator counts of the model being loaded, read only when a GPU asks for them. */
@@ -218,134 +176,35 @@ public final class InpaintModel implements AutoCloseable {
     }
 
     private static InpaintModel create(
-            String id, Options options, SessionSource source, Operators operators) {
-        OrtEnvironment environment = OrtEnvironment.getEnvironment();
-        try (OrtSession.SessionOptions sessionOptions = new OrtSession.SessionOptions()) {
-            int threads =
-                    options.threads() > 0
-                            ? options.threads()
-                            : Runtime.getRuntime().availableProcessors();
-            sessionOptions.setIntraOpNumThreads(threads);
-            sessionOptions.setInterOpNumThreads(1);
-            sessionOptions.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-            // inference.cpuArena: repeated shapes reuse their buffers, which saves the page faults
-            // of fresh allocations (2.35x the throughput of big-lama at 512 on 2 cores) at the
-            // price of keeping the largest run's memory. Off, memory follows the run in progress.
-            sessionOptions.setCPUArenaAllocator(options.cpuArena());
-            sessionOptions.setMemoryPatternOptimization(options.cpuArena());
-            if (!options.allowSpinning()) {
-                // Idle intra-op threads then sleep instead of spinning, leaving the cores to
-                // decoding, encoding and I/O, at some cost to the model's own speed.
-                sessionOptions.addConfigEntry("session.intra_op.allow_spinning", "0");
-            }
-            String placed = ExecutionProviders.apply(options.device(), sessionOptions);
-            OrtSession session = source.open(environment, sessionOptions);
-            LOG.info("Model {} runs on {}", id, placed);
-            if (!placed.equals("cpu")) {
-                try {
-                    ExecutionProviders.gpuWarnings(operators.counts())
-                            .forEach(w -> LOG.warn("Model {}: {}", id, w));
-                } catch (IOException e) {
-                    LOG.warn("Model {}: cannot list its operators: {}", id, e.getMessage());
-                }
-            }
-            try {
-                return new InpaintModel(environment, session, id, placed, options);
-            } catch (RuntimeException | OrtException e) {
-                session.close();
-                throw e;
-            }
-        } catch (OrtException e) {
-            throw new ConfigException(
-                    "cannot load model "
-                            + id.substring(0, id.lastIndexOf('@'))
-                            + ": "
-                            + e.getMessage());
-        }
-    }
-
-    private static String fileSha256(Path path) {
-        MessageDigest digest = digest();
-        byte[] buffer = new byte[1 << 20];
-        try (var in = Files.newInputStream(path)) {
-            for (int n; (n = in.read(buffer)) > 0; ) {
-                digest.update(buffer, 0, n);
-            }
-        } catch (IOException e) {
-            throw new ConfigException("cannot read model " + path + ": " + e.getMessage());
-        }
-        return HexFormat.of().formatHex(digest.digest());
-    }
-
-    private static MessageDigest digest() {
+            String id, Options options, ModelSession.Source source, Operators operators) {
+        ModelSession session;
         try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
+            session = ModelSession.open(id, options, source);
+        } catch (OrtException e) {
+            throw cannotLoad(id, e);
+        }
+        LOG.info("Model {} runs on {}", id, session.device());
+        if (!session.device().equals("cpu")) {
+            try {
+                ExecutionProviders.gpuWarnings(operators.counts())
+                        .forEach(w -> LOG.warn("Model {}: {}", id, w));
+            } catch (IOException e) {
+                LOG.warn("Model {}: cannot list its operators: {}", id, e.getMessage());
+            }
+        }
+        try {
+            return new InpaintModel(session, id, options);
+        } catch (OrtException e) {
+            session.close();
+            throw cannotLoad(id, e);
+        } catch (RuntimeException e) {
+            session.close();
+            throw e;
         }
     }
 
-    /** Reads the contract off the graph's inputs and outputs. */
-    private static ModelInfo detect(OrtSession session, String id, ModelContract forced)
-            throws OrtException {
-        Map<String, NodeInfo> inputs = session.getInputInfo();
-        Map<String, NodeInfo> outputs = session.getOutputInfo();
-        String found = "inputs " + describe(inputs) + ", outputs " + describe(outputs);
-        ConfigException refusal =
-                new ConfigException("model " + id + " has " + found + "; " + SUPPORTED);
-        if (outputs.size() != 1) {
-            throw refusal;
-        }
-        long[] output = floatShape(outputs.values().iterator().next());
-        if (output == null || output.length != 4 || output[1] != 3) {
-            throw refusal;
-        }
-        if (inputs.size() == 2 && inputs.containsKey("image") && inputs.containsKey("mask")) {
-            long[] image = floatShape(inputs.get("image"));
-            long[] mask = floatShape(inputs.get("mask"));
-            if (image == null
-                    || mask == null
-                    || image.length != 4
-                    || mask.length != 4
-                    || image[1] != 3
-                    || mask[1] != 1
-                    || (image[2] > 0) != (image[3] > 0)) {
-                throw refusal;
-            }
-            boolean fixed = image[2] > 0;
-            ModelContract contract = fixed ? ModelContract.A : ModelContract.B;
-            if (forced != null && forced != ModelContract.C) {
-                contract = forced;
-            } else if (forced == ModelContract.C) {
-                throw new ConfigException(
-                        "model " + id + " has two inputs, so it cannot be contract c; " + found);
-            }
-            ModelShape shape =
-                    fixed
-                            ? new ModelShape((int) image[3], (int) image[2], 1)
-                            : new ModelShape(0, 0, 8);
-            return new ModelInfo(contract, shape, image[0] < 0 || image[0] > 1, 255f);
-        }
-        if (inputs.size() == 1) {
-            long[] input = floatShape(inputs.values().iterator().next());
-            if (input == null
-                    || input.length != 4
-                    || input[1] != 4
-                    || (input[2] > 0) != (input[3] > 0)) {
-                throw refusal;
-            }
-            if (forced != null && forced != ModelContract.C) {
-                throw new ConfigException(
-                        "model " + id + " has one input, so it can only be contract c; " + found);
-            }
-            boolean fixed = input[2] > 0;
-            ModelShape shape =
-                    fixed
-                            ? new ModelShape((int) input[3], (int) input[2], 1)
-                            : new ModelShape(0, 0, 32);
-            return new ModelInfo(ModelContract.C, shape, false, 1f);
-        }
-        throw refusal;
+    private static ConfigException cannotLoad(String id, OrtException e) {
+        return new ConfigException("cannot load model " + ModelId.name(id) + ": " + e.getMessage());
     }
 
     /**
@@ -356,7 +215,7 @@ public final class InpaintModel implements AutoCloseable {
         int side = detected.shape().dynamic() ? 64 : detected.shape().fixedWidth();
         int height = detected.shape().dynamic() ? 64 : detected.shape().fixedHeight();
         float[] image = new float[3 * side * height];
-        java.util.Arrays.fill(image, 0.6f);
+        Arrays.fill(image, 0.6f);
         float[] mask = new float[side * height];
         for (int y = height / 4; y < height * 3 / 4; y++) {
             for (int x = side / 4; x < side * 3 / 4; x++) {
@@ -364,11 +223,7 @@ public final class InpaintModel implements AutoCloseable {
             }
         }
         float[] output =
-                runRaw(
-                                List.of(
-                                        new InferenceInput(
-                                                image, mask, side, height, side, height)),
-                                detected.contract())
+                runOnce(List.of(new InferenceInput(image, mask, side, height, side, height)))
                         .get(0);
         float max = 0;
         for (float v : output) {
@@ -380,28 +235,6 @@ public final class InpaintModel implements AutoCloseable {
         return scale;
     }
 
-    private static long[] floatShape(NodeInfo node) {
-        if (node.getInfo() instanceof TensorInfo t && t.type == OnnxJavaType.FLOAT) {
-            return t.getShape();
-        }
-        return null;
-    }
-
-    private static String describe(Map<String, NodeInfo> nodes) {
-        return nodes.entrySet().stream()
-                .map(
-                        e -> {
-                            if (e.getValue().getInfo() instanceof TensorInfo t) {
-                                return e.getKey()
-                                        + " "
-                                        + t.type.toString().toLowerCase(java.util.Locale.ROOT)
-                                        + java.util.Arrays.toString(t.getShape());
-                            }
-                            return e.getKey() + " " + e.getValue().getInfo();
-                        })
-                .collect(Collectors.joining(", ", "[", "]"));
-    }
-
     /** Name and content hash, e.g. {@code lama_fp32.onnx@3f2a9c0d11aa}. */
     public String id() {
         return id;
@@ -409,7 +242,7 @@ public final class InpaintModel implements AutoCloseable {
 
     /** Where the session runs: {@code cpu}, {@code cuda:N} or {@code tensorrt:N}. */
     public String device() {
-        return device;
+        return session.device();
     }
 
     /**
@@ -450,20 +283,13 @@ public final class InpaintModel implements AutoCloseable {
         }
         List<float[]> outputs = new ArrayList<>(inputs.size());
         if (info.batchAxis()) {
-            outputs.addAll(runRaw(inputs, info.contract()));
+            outputs.addAll(runOnce(inputs));
         } else {
             for (InferenceInput input : inputs) {
-                outputs.addAll(runRaw(List.of(input), info.contract()));
+                outputs.addAll(runOnce(List.of(input)));
             }
         }
-        if (info.outputScale() != 255f) {
-            float factor = 255f / info.outputScale();
-            for (float[] output : outputs) {
-                for (int i = 0; i < output.length; i++) {
-                    output[i] *= factor;
-                }
-            }
-        }
+        TensorLayout.toFullRange(outputs, info.outputScale());
         return outputs;
     }
 
@@ -494,140 +320,46 @@ public final class InpaintModel implements AutoCloseable {
 
     /** Runs inside ONNX Runtime now. */
     int runsInProgress() {
-        synchronized (running) {
-            return running.size();
-        }
+        return session.runsInProgress();
     }
 
     /** How many times ONNX Runtime ran this model, probe included: a batch counts once. */
     public long sessionRuns() {
-        return sessionRuns.get();
+        return session.runs();
     }
 
     /** Total time spent inside ONNX Runtime's run, for the device-busy fraction. */
     public long busyNanos() {
-        return busyNanos.get();
+        return session.busyNanos();
     }
 
-    private List<float[]> runRaw(List<InferenceInput> inputs, ModelContract contract) {
-        sessionRuns.incrementAndGet();
-        InferenceInput first = inputs.get(0);
-        int h = first.tensorHeight();
-        int w = first.tensorWidth();
-        int plane = h * w;
-        int batch = inputs.size();
+    /** One session run of inputs the model can take together; outputs in the model's range. */
+    private List<float[]> runOnce(List<InferenceInput> inputs) {
         try {
-            Map<String, OnnxTensor> feeds = new java.util.HashMap<>();
-            try {
-                if (contract == ModelContract.C) {
-                    float[] packed = new float[batch * 4 * plane];
-                    for (int b = 0; b < batch; b++) {
-                        InferenceInput in = inputs.get(b);
-                        int base = b * 4 * plane;
-                        for (int c = 0; c < 3; c++) {
-                            for (int i = 0; i < plane; i++) {
-                                packed[base + c * plane + i] =
-                                        in.image()[c * plane + i] * (1f - in.mask()[i]);
-                            }
-                        }
-                        System.arraycopy(in.mask(), 0, packed, base + 3 * plane, plane);
-                    }
-                    feeds.put(
-                            inputNames.get(0),
-                            OnnxTensor.createTensor(
-                                    environment,
-                                    FloatBuffer.wrap(packed),
-                                    new long[] {batch, 4, h, w}));
-                } else {
-                    float[] images = new float[batch * 3 * plane];
-                    float[] masks = new float[batch * plane];
-                    for (int b = 0; b < batch; b++) {
-                        System.arraycopy(
-                                inputs.get(b).image(), 0, images, b * 3 * plane, 3 * plane);
-                        System.arraycopy(inputs.get(b).mask(), 0, masks, b * plane, plane);
-                    }
-                    feeds.put(
-                            "image",
-                            OnnxTensor.createTensor(
-                                    environment,
-                                    FloatBuffer.wrap(images),
-                                    new long[] {batch, 3, h, w}));
-                    feeds.put(
-                            "mask",
-                            OnnxTensor.createTensor(
-                                    environment,
-                                    FloatBuffer.wrap(masks),
-                                    new long[] {batch, 1, h, w}));
-                }
-                long started = System.nanoTime();
-                try (OrtSession.RunOptions runOptions = new OrtSession.RunOptions();
-                        OrtSession.Result result = runTracked(feeds, runOptions)) {
-                    busyNanos.addAndGet(System.nanoTime() - started);
-                    OnnxTensor output = (OnnxTensor) result.get(outputName).orElseThrow();
-                    FloatBuffer buffer = output.getFloatBuffer();
-                    if (buffer.remaining() != batch * 3 * plane) {
-                        throw new JobFailure(
-                                ErrorCode.INFERENCE_FAILED,
-                                "model "
-                                        + id
-                                        + " returned "
-                                        + buffer.remaining()
-                                        + " values for "
-                                        + batch
-                                        + " input(s) of "
-                                        + w
-                                        + "x"
-                                        + h);
-                    }
-                    List<float[]> outputs = new ArrayList<>(batch);
-                    for (int b = 0; b < batch; b++) {
-                        float[] values = new float[3 * plane];
-                        buffer.get(values);
-                        outputs.add(values);
-                    }
-                    return outputs;
-                }
-            } finally {
-                feeds.values().forEach(OnnxTensor::close);
+            FloatBuffer output = session.run(layout.pack(inputs));
+            if (output.remaining() != TensorLayout.outputLength(inputs)) {
+                throw new JobFailure(
+                        ErrorCode.INFERENCE_FAILED,
+                        "model "
+                                + id
+                                + " returned "
+                                + output.remaining()
+                                + " values for "
+                                + describe(inputs));
             }
+            return TensorLayout.unpack(output, inputs);
         } catch (OrtException e) {
             throw new JobFailure(
                     ErrorCode.INFERENCE_FAILED,
-                    "model "
-                            + id
-                            + " failed on "
-                            + batch
-                            + " input(s) of "
-                            + w
-                            + "x"
-                            + h
-                            + ": "
-                            + e.getMessage(),
+                    "model " + id + " failed on " + describe(inputs) + ": " + e.getMessage(),
                     e);
         }
     }
 
-    /**
-     * Runs the session with options {@link #close} can set to terminate; refused once closing
-     * began, so that no run starts on a session being closed.
-     */
-    private OrtSession.Result runTracked(
-            Map<String, OnnxTensor> feeds, OrtSession.RunOptions runOptions) throws OrtException {
-        synchronized (running) {
-            if (closing) {
-                throw new JobFailure(ErrorCode.INFERENCE_FAILED, "model " + id + " is closing");
-            }
-            running.add(runOptions);
-        }
-        try {
-            return session.run(feeds, runOptions);
-        } finally {
-            // Before try-with-resources frees the options: close() only touches listed ones.
-            synchronized (running) {
-                running.remove(runOptions);
-                running.notifyAll();
-            }
-        }
+    /** E.g. {@code 2 input(s) of 512x512}, for the failure messages. */
+    private static String describe(List<InferenceInput> inputs) {
+        InferenceInput first = inputs.get(0);
+        return inputs.size() + " input(s) of " + first.tensorWidth() + "x" + first.tensorHeight();
     }
 
     /**
@@ -637,44 +369,6 @@ public final class InpaintModel implements AutoCloseable {
      */
     @Override
     public void close() {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        synchronized (running) {
-            if (closing) {
-                return;
-            }
-            closing = true;
-            for (OrtSession.RunOptions options : running) {
-                try {
-                    options.setTerminate(true);
-                } catch (OrtException e) {
-                    LOG.warn("Model {}: cannot stop a run: {}", id, e.getMessage());
-                }
-            }
-            try {
-                while (!running.isEmpty()) {
-                    long left = deadline - System.nanoTime();
-                    if (left <= 0) {
-                        LOG.warn(
-                                "Model {}: {} run(s) did not stop within 30 s; the session is left"
-                                        + " open",
-                                id,
-                                running.size());
-                        return;
-                    }
-                    running.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                LOG.warn(
-                        "Model {}: interrupted while its runs stopped; the session is left open",
-                        id);
-                return;
-            }
-        }
-        try {
-            session.close();
-        } catch (OrtException e) {
-            LOG.warn("Closing model {} failed: {}", id, e.getMessage());
-        }
+        session.close();
     }
 }
