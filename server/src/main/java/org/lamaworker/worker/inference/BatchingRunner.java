@@ -14,15 +14,16 @@ import org.slf4j.LoggerFactory;
  * bounded-by-admission queue. Each thread batches inputs of one tensor size from different jobs
  * into one run (up to {@code maxBatch}), waiting at most {@code maxBatchDelayMillis} for more to
  * arrive. Models without a batch axis run one input at a time. Requests of another size go back to
- * the head of the queue, so they keep their turn and any idle runner can take them.
+ * the head of the queue, so they keep their turn and any idle runner can take them. {@link
+ * #runOnCallingThread} cuts runs the same way for callers that run one job at a time without the
+ * queue; what may share a run is decided in {@link Batches}.
  */
 public final class BatchingRunner implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(BatchingRunner.class);
 
     private record Request(List<InferenceInput> inputs, CompletableFuture<List<float[]>> result) {
         long shape() {
-            InferenceInput first = inputs.get(0);
-            return ((long) first.tensorWidth() << 32) | first.tensorHeight();
+            return Batches.size(inputs.get(0));
         }
     }
 
@@ -65,7 +66,7 @@ public final class BatchingRunner implements AutoCloseable {
         if (sessions.isEmpty()) {
             throw new IllegalArgumentException("no session to run");
         }
-        this.maxBatch = sessions.get(0).info().batchAxis() ? maxBatch : 1;
+        this.maxBatch = Batches.limit(sessions.get(0).info(), maxBatch);
         this.maxBatchDelayNanos = TimeUnit.MILLISECONDS.toNanos(maxBatchDelayMillis);
         for (int i = 0; i < sessions.size(); i++) {
             InpaintModel session = sessions.get(i);
@@ -83,18 +84,52 @@ public final class BatchingRunner implements AutoCloseable {
     }
 
     /**
-     * Runs inputs of one tensor size, possibly together with other jobs' inputs of that size.
+     * Runs the inputs, one request per tensor size, so that other jobs' inputs of the same size can
+     * share a run.
      *
      * @return their outputs, in order
      */
     public CompletableFuture<List<float[]>> submit(List<InferenceInput> inputs) {
+        float[][] outputs = new float[inputs.size()][];
+        List<CompletableFuture<Void>> parts = new ArrayList<>();
+        for (List<Integer> group : Batches.bySize(inputs)) {
+            parts.add(
+                    enqueue(group.stream().map(inputs::get).toList())
+                            .thenAccept(results -> Batches.place(outputs, group, results)));
+        }
+        return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new))
+                .thenApply(v -> List.of(outputs));
+    }
+
+    /** Queues inputs of one tensor size as one request. */
+    private CompletableFuture<List<float[]>> enqueue(List<InferenceInput> inputs) {
         CompletableFuture<List<float[]>> result = new CompletableFuture<>();
         if (closed) {
             result.completeExceptionally(new IllegalStateException("inference runner closed"));
             return result;
         }
-        queue.add(new Request(List.copyOf(inputs), result));
+        queue.add(new Request(inputs, result));
         return result;
+    }
+
+    /**
+     * Runs the inputs on the calling thread, cut into runs as a runner thread would cut them but
+     * without waiting for other jobs: for callers that run one job at a time (the {@code inpaint}
+     * command, tests, benchmarks).
+     *
+     * @param maxBatch the most inputs of one run, for models with a batch axis
+     * @return their outputs, in order
+     */
+    public static List<float[]> runOnCallingThread(
+            InpaintModel model, List<InferenceInput> inputs, int maxBatch) {
+        float[][] outputs = new float[inputs.size()][];
+        int limit = Batches.limit(model.info(), maxBatch);
+        for (List<Integer> group : Batches.bySize(inputs)) {
+            for (List<Integer> batch : Batches.cut(group, limit)) {
+                Batches.place(outputs, batch, model.run(batch.stream().map(inputs::get).toList()));
+            }
+        }
+        return List.of(outputs);
     }
 
     private void loop(InpaintModel session) {
@@ -146,9 +181,7 @@ public final class BatchingRunner implements AutoCloseable {
         batch.forEach(r -> all.addAll(r.inputs()));
         List<float[]> outputs = new ArrayList<>(all.size());
         try {
-            for (int start = 0; start < all.size(); start += maxBatch) {
-                List<InferenceInput> inputs =
-                        all.subList(start, Math.min(all.size(), start + maxBatch));
+            for (List<InferenceInput> inputs : Batches.cut(all, maxBatch)) {
                 outputs.addAll(session.run(inputs));
                 batchListener.accept(inputs.size());
             }

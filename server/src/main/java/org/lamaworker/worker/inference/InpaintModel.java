@@ -21,9 +21,9 @@ import org.slf4j.LoggerFactory;
  * A LaMa export of one of the {@link ModelContract}s, loaded and ready to run: what the rest of the
  * worker sees of ONNX Runtime. It puts together the parts that each change for their own reason:
  * {@link ContractDetector} reads the contract off the graph, {@link TensorLayout} packs and unpacks
- * tensors, and {@link ModelSession} owns the native session; the output range is probed here once.
- * {@link #run} may be called from several threads at once: ONNX Runtime allows concurrent runs of
- * one session, and each call packs its own tensors.
+ * tensors, {@link ModelSession} owns the native session, and {@link Batches} says what may share a
+ * run; the output range is probed here once. {@link #run} may be called from several threads at
+ * once: ONNX Runtime allows concurrent runs of one session, and each call packs its own tensors.
  */
 public final class InpaintModel implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(InpaintModel.class);
@@ -275,19 +275,15 @@ public final class InpaintModel implements AutoCloseable {
      * @throws JobFailure INFERENCE_FAILED when ONNX Runtime refuses the input
      */
     public List<float[]> run(List<InferenceInput> inputs) {
-        int first = inputs.get(0).tensorWidth() * 65536 + inputs.get(0).tensorHeight();
+        long size = Batches.size(inputs.get(0));
         for (InferenceInput input : inputs) {
-            if (input.tensorWidth() * 65536 + input.tensorHeight() != first) {
+            if (Batches.size(input) != size) {
                 throw new IllegalArgumentException("inputs of one run must share a tensor size");
             }
         }
         List<float[]> outputs = new ArrayList<>(inputs.size());
-        if (info.batchAxis()) {
-            outputs.addAll(runOnce(inputs));
-        } else {
-            for (InferenceInput input : inputs) {
-                outputs.addAll(runOnce(List.of(input)));
-            }
+        for (List<InferenceInput> batch : Batches.cut(inputs, Batches.limit(info, inputs.size()))) {
+            outputs.addAll(runOnce(batch));
         }
         TensorLayout.toFullRange(outputs, info.outputScale());
         return outputs;

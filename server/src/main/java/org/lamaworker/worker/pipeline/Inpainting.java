@@ -1,10 +1,7 @@
 package org.lamaworker.worker.pipeline;
 
 import java.util.ArrayList;
-import java.util.Collection;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.lamaworker.protocol.ErrorCode;
 import org.lamaworker.protocol.JobOptions;
@@ -137,19 +134,7 @@ public final class Inpainting {
      * model).
      */
     public List<float[]> run(List<InferenceInput> inputs) {
-        float[][] outputs = new float[inputs.size()][];
-        int maxBatch = model.info().batchAxis() ? config.inference().maxBatch() : 1;
-        for (List<Integer> group : groupsBySize(inputs)) {
-            for (int start = 0; start < group.size(); start += maxBatch) {
-                List<Integer> chunk =
-                        group.subList(start, Math.min(group.size(), start + maxBatch));
-                List<float[]> results = model.run(chunk.stream().map(inputs::get).toList());
-                for (int k = 0; k < chunk.size(); k++) {
-                    outputs[chunk.get(k)] = results.get(k);
-                }
-            }
-        }
-        return List.of(outputs);
+        return BatchingRunner.runOnCallingThread(model, inputs, config.inference().maxBatch());
     }
 
     /**
@@ -158,33 +143,7 @@ public final class Inpainting {
      */
     public CompletableFuture<List<float[]>> run(
             List<InferenceInput> inputs, BatchingRunner runner) {
-        float[][] outputs = new float[inputs.size()][];
-        List<CompletableFuture<Void>> parts = new ArrayList<>();
-        for (List<Integer> group : groupsBySize(inputs)) {
-            parts.add(
-                    runner.submit(group.stream().map(inputs::get).toList())
-                            .thenAccept(
-                                    results -> {
-                                        for (int k = 0; k < group.size(); k++) {
-                                            outputs[group.get(k)] = results.get(k);
-                                        }
-                                    }));
-        }
-        return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new))
-                .thenApply(v -> List.of(outputs));
-    }
-
-    /** Indexes of the inputs, grouped by tensor size: only one size can share a run. */
-    private static Collection<List<Integer>> groupsBySize(List<InferenceInput> inputs) {
-        Map<Long, List<Integer>> bySize = new LinkedHashMap<>();
-        for (int i = 0; i < inputs.size(); i++) {
-            InferenceInput in = inputs.get(i);
-            bySize.computeIfAbsent(
-                            ((long) in.tensorWidth() << 32) | in.tensorHeight(),
-                            k -> new ArrayList<>())
-                    .add(i);
-        }
-        return bySize.values();
+        return runner.submit(inputs);
     }
 
     /** Puts the model's outputs back into the picture: hole and seam only. */
