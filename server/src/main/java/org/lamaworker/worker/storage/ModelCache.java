@@ -41,7 +41,7 @@ public final class ModelCache {
         // In a folder named by checksum when one is given, else by location: a new artifact gets
         // a new file, and the file keeps its name (the model's id is made from it).
         String id = sha256 != null ? sha256 : sha256Hex(location.getBytes(StandardCharsets.UTF_8));
-        Path file = dir.resolve(id.substring(0, 16)).resolve(name);
+        Path file = cachedFile(dir, id, name);
         return io.executeBlocking(
                         () -> {
                             Files.createDirectories(file.getParent());
@@ -66,6 +66,17 @@ public final class ModelCache {
                                                                             location),
                                                             false));
                         });
+    }
+
+    /**
+     * Where the cache keeps a model: {@code dir/<first 16 hex of id>/<name>}. One layout for every
+     * source (S3 or HTTP), so a file placed there by hand is found whichever way it was meant to
+     * arrive.
+     *
+     * @param id the model's SHA-256 (hex), or another hex id of at least 16 characters
+     */
+    public static Path cachedFile(Path dir, String id, String name) {
+        return dir.resolve(id.substring(0, 16)).resolve(name);
     }
 
     private static Path verifyAndKeep(Path partial, Path file, String sha256, String location)

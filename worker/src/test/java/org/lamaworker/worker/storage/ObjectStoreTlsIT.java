@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -26,44 +25,14 @@ class ObjectStoreTlsIT {
 
     @Test
     void trustsTheConfiguredCaAndOnlyWithIt(@TempDir Path dir) throws Exception {
-        Path keyStore = dir.resolve("s3.p12");
-        Path ca = dir.resolve("ca.pem");
-        keytool(
-                "-genkeypair",
-                "-alias",
-                "s3",
-                "-keyalg",
-                "RSA",
-                "-keysize",
-                "2048",
-                "-dname",
-                "CN=127.0.0.1",
-                "-ext",
-                "SAN=ip:127.0.0.1",
-                "-validity",
-                "2",
-                "-storetype",
-                "PKCS12",
-                "-keystore",
-                keyStore.toString(),
-                "-storepass",
-                "changeit",
-                "-keypass",
-                "changeit");
-        keytool(
-                "-exportcert",
-                "-rfc",
-                "-alias",
-                "s3",
-                "-keystore",
-                keyStore.toString(),
-                "-storepass",
-                "changeit",
-                "-file",
-                ca.toString());
+        SelfSignedCertificate certificate = SelfSignedCertificate.create(dir, "s3");
+        Path keyStore = certificate.keyStore();
+        Path ca = certificate.exportPem(dir.resolve("ca.pem"));
         Vertx vertx = Vertx.vertx();
         WorkerExecutor io = vertx.createSharedWorkerExecutor("tls-io", 1);
-        try (EmbeddedS3 s3 = EmbeddedS3.startInMemoryTls("tls", SECRET, keyStore, "changeit")) {
+        try (EmbeddedS3 s3 =
+                EmbeddedS3.startInMemoryTls(
+                        "tls", SECRET, keyStore, SelfSignedCertificate.PASSWORD)) {
             s3.createBucket("secure");
             assertThat(s3.endpoint().getScheme()).isEqualTo("https");
 
@@ -112,14 +81,5 @@ class ObjectStoreTlsIT {
                                 caFile),
                         Map.of())
                 .storage();
-    }
-
-    private static void keytool(String... args) throws Exception {
-        List<String> command = new java.util.ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "keytool").toString());
-        command.addAll(List.of(args));
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(p.getInputStream().readAllBytes());
-        assertThat(p.waitFor()).as("keytool %s: %s", args[0], output).isZero();
     }
 }
