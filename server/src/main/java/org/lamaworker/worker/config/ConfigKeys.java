@@ -41,6 +41,10 @@ public final class ConfigKeys {
         d.put("model.path", "");
         d.put("model.sha256", "");
         d.put("model.cacheDir", ".lama-models");
+        d.put("model.mirror", "");
+        d.put("model.catalog", "");
+        d.put("model.allowInsecureHttp", "false");
+        d.put("model.proxy", "");
         d.put("model.contract", "auto");
         d.put("model.outputScale", "auto");
         d.put("inference.device", "cpu");

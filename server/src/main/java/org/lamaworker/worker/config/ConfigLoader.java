@@ -66,7 +66,7 @@ public final class ConfigLoader {
         }
         values.putAll(fromEnvironment(environment));
         values.putAll(overrides);
-        return build(values, visibleDevices(environment.get("CUDA_VISIBLE_DEVICES")));
+        return build(values, environment);
     }
 
     private static Map<String, String> readProperties(Path file) {
@@ -117,7 +117,8 @@ public final class ConfigLoader {
         return values;
     }
 
-    private static WorkerConfig build(Map<String, String> v, List<String> visibleDevices) {
+    private static WorkerConfig build(Map<String, String> v, Map<String, String> environment) {
+        List<String> visibleDevices = visibleDevices(environment.get("CUDA_VISIBLE_DEVICES"));
         Map<String, String> clientProperties = new TreeMap<>();
         v.forEach(
                 (key, value) -> {
@@ -160,7 +161,6 @@ public final class ConfigLoader {
                         caFile == null ? null : Path.of(caFile),
                         list(v.get("storage.allowedBuckets")),
                         v.getOrDefault("storage.outputPrefix", "").trim());
-        String modelPath = blankToNull(v.get("model.path"));
         int sessions = integer(v, "inference.sessions");
         int runners = runners(v, sessions);
         int maxBatch = maxBatch(v);
@@ -169,15 +169,7 @@ public final class ConfigLoader {
                 maxInFlight(v, runners, maxBatch),
                 kafka,
                 storage,
-                new WorkerConfig.Model(
-                        modelPath == null || modelPath.startsWith("s3://")
-                                ? null
-                                : Path.of(modelPath),
-                        contract(v),
-                        outputScale(v),
-                        modelPath != null && modelPath.startsWith("s3://") ? modelPath : null,
-                        blankToNull(v.get("model.sha256")),
-                        Path.of(required(v, "model.cacheDir"))),
+                model(v, environment),
                 new WorkerConfig.Inference(
                         sessions,
                         runners,
@@ -289,6 +281,93 @@ public final class ConfigLoader {
             return device(values, List.of()).gpu() ? 4 : 1;
         }
         return integer(values, "inference.maxBatch");
+    }
+
+    /** {@code model.path} naming the built-in reference fill model (not LaMa). */
+    public static final String REFERENCE_FILL = "reference";
+
+    /**
+     * {@code model.path} read as a catalogue name ({@code lama}), a URL or {@code s3://} location
+     * fetched at start-up, or a file.
+     */
+    private static WorkerConfig.Model model(
+            Map<String, String> v, Map<String, String> environment) {
+        String given = blankToNull(v.get("model.path"));
+        // "reference" asks for the built-in fill explicitly, as an empty model.path does.
+        String modelPath = REFERENCE_FILL.equals(given) ? null : given;
+        String catalogFile = blankToNull(v.get("model.catalog"));
+        ModelCatalog catalog = ModelCatalog.load(catalogFile == null ? null : Path.of(catalogFile));
+        ModelCatalog.Entry entry = null;
+        String remote = null;
+        Path file = null;
+        if (modelPath != null && ModelCatalog.isName(modelPath)) {
+            entry =
+                    catalog.find(modelPath)
+                            .orElseThrow(
+                                    () ->
+                                            new ConfigException(
+                                                    "model.path "
+                                                            + modelPath
+                                                            + " is not in the model catalogue ("
+                                                            + String.join(
+                                                                    ", ",
+                                                                    catalog.entries().stream()
+                                                                            .map(
+                                                                                    ModelCatalog
+                                                                                                    .Entry
+                                                                                            ::name)
+                                                                            .toList())
+                                                            + "; model list shows them); a file"
+                                                            + " of that name is ./"
+                                                            + modelPath));
+        } else if (modelPath != null
+                && (modelPath.startsWith("s3://") || WorkerConfig.Model.isHttp(modelPath))) {
+            remote = modelPath;
+        } else if (modelPath != null) {
+            file = Path.of(modelPath);
+        }
+        return new WorkerConfig.Model(
+                file,
+                contract(v),
+                outputScale(v),
+                remote,
+                blankToNull(v.get("model.sha256")),
+                Path.of(required(v, "model.cacheDir")),
+                catalog,
+                entry,
+                blankToNull(v.get("model.mirror")),
+                bool(v, "model.allowInsecureHttp"),
+                proxy(v, environment));
+    }
+
+    /**
+     * The HTTPS proxy for model downloads: {@code model.proxy}, else the {@code HTTPS_PROXY} (or
+     * {@code https_proxy}) environment variable, else none here (the JVM's {@code
+     * -Dhttps.proxyHost} settings then apply).
+     */
+    private static java.net.URI proxy(Map<String, String> v, Map<String, String> environment) {
+        String value = blankToNull(v.get("model.proxy"));
+        if (value == null) {
+            value = blankToNull(environment.get("HTTPS_PROXY"));
+        }
+        if (value == null) {
+            value = blankToNull(environment.get("https_proxy"));
+        }
+        if (value == null) {
+            return null;
+        }
+        try {
+            java.net.URI uri =
+                    java.net.URI.create(value.contains("://") ? value : "http://" + value);
+            if (uri.getHost() == null || uri.getPort() < 0) {
+                throw new IllegalArgumentException();
+            }
+            return uri;
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(
+                    "the HTTPS proxy (model.proxy or HTTPS_PROXY) must be host:port or"
+                            + " http://host:port");
+        }
     }
 
     /** {@code auto}: one per core, at least 2, so one long decode never stalls the others. */

@@ -220,13 +220,20 @@ public record WorkerConfig(
      * Model settings.
      *
      * @param path an ONNX file with one of the LaMa contracts, or {@code null} for the built-in
-     *     reference fill model
+     *     reference fill model (or until {@code remote} is fetched)
      * @param contract the contract to assume, or {@code null} to detect it
      * @param outputScale the output's full-intensity value (1 or 255), or {@code null} to probe it
-     * @param remote {@code s3://bucket/key} of a model to download at start (then {@code path} is
-     *     {@code null}), or {@code null}
-     * @param sha256 the model file's expected SHA-256 (hex), or {@code null} not to check
+     * @param remote where to fetch the model at start-up into {@code cacheDir} ({@code
+     *     s3://bucket/key}, or an {@code https://} URL, also a catalogue entry's), or {@code null}
+     * @param sha256 the model file's expected SHA-256 (hex), or {@code null} not to check (files
+     *     and S3 only: a URL needs one)
      * @param cacheDir where downloaded models are kept, by checksum, across restarts
+     * @param catalog the models known by name ({@code model list})
+     * @param entry the catalogue entry {@code model.path} named, or {@code null}
+     * @param mirror {@code s3://bucket/prefix} or an {@code https://} base tried before {@code
+     *     remote}'s host, by file name, or {@code null}
+     * @param allowInsecureHttp whether {@code http://} sources other than loopback are accepted
+     * @param proxy the HTTPS proxy for downloads, or {@code null} for the JVM's settings
      */
     public record Model(
             Path path,
@@ -234,21 +241,144 @@ public record WorkerConfig(
             Float outputScale,
             String remote,
             String sha256,
-            Path cacheDir) {
-        /** Validates the checksum's form. */
+            Path cacheDir,
+            ModelCatalog catalog,
+            ModelCatalog.Entry entry,
+            String mirror,
+            boolean allowInsecureHttp,
+            URI proxy) {
+        /** Validates the sources and the checksum. */
         public Model {
             if (sha256 != null && !sha256.matches("[0-9a-f]{64}")) {
                 throw new ConfigException("model.sha256 must be 64 lower-case hex digits");
             }
-            if (remote != null && !remote.matches("s3://[^/]+/.+")) {
-                throw new ConfigException(
-                        "model.path " + remote + " is not of the form s3://bucket/key");
+            if (entry != null) {
+                if (sha256 != null && !sha256.equals(entry.sha256())) {
+                    throw new ConfigException(
+                            "model.sha256 "
+                                    + sha256
+                                    + " differs from the catalogue's pin for "
+                                    + entry.name()
+                                    + " ("
+                                    + entry.sha256()
+                                    + "): leave model.sha256 empty for a catalogue name");
+                }
+                sha256 = entry.sha256();
+                remote = entry.url().toString();
+            }
+            if (remote != null) {
+                if (isHttp(remote)) {
+                    checkHttp(remote, "model.path", allowInsecureHttp);
+                    if (sha256 == null) {
+                        throw new ConfigException(
+                                "model.sha256 is required for a model downloaded from "
+                                        + printable(remote)
+                                        + ": a download is used only once its checksum matches");
+                    }
+                } else if (!remote.matches("s3://[^/]+/.+")) {
+                    throw new ConfigException(
+                            "model.path "
+                                    + printable(remote)
+                                    + " is not of the form s3://bucket/key or https://host/path");
+                }
+            }
+            if (mirror != null) {
+                if (isHttp(mirror)) {
+                    checkHttp(mirror, "model.mirror", allowInsecureHttp);
+                } else if (!mirror.matches("s3://[^/]+(/.*)?")) {
+                    throw new ConfigException(
+                            "model.mirror must be s3://bucket/prefix or https://host/path, got "
+                                    + printable(mirror));
+                }
+                if (remote == null || remote.startsWith("s3://")) {
+                    throw new ConfigException(
+                            "model.mirror applies to a catalogue name or an https:// model.path");
+                }
             }
         }
 
-        /** The same settings with the model at a local file (the downloaded remote one). */
+        /** The same settings with the model at a local file (the fetched remote one). */
         public Model atLocalFile(Path file) {
-            return new Model(file, contract, outputScale, null, sha256, cacheDir);
+            return new Model(
+                    file,
+                    contract,
+                    outputScale,
+                    null,
+                    sha256,
+                    cacheDir,
+                    catalog,
+                    null,
+                    null,
+                    allowInsecureHttp,
+                    proxy);
+        }
+
+        /** The file's size when the catalogue pins it, else -1. */
+        public long expectedBytes() {
+            return entry != null ? entry.bytes() : -1;
+        }
+
+        /** The name the fetched file gets in the cache and has on a mirror. */
+        public String fileName() {
+            if (entry != null) {
+                return entry.file();
+            }
+            String p = remote.startsWith("s3://") ? remote : URI.create(remote).getPath();
+            return p.substring(p.lastIndexOf('/') + 1);
+        }
+
+        /** Whether {@code location} is an http or https URL. */
+        public static boolean isHttp(String location) {
+            return location.startsWith("https://") || location.startsWith("http://");
+        }
+
+        /**
+         * A URL as it may be printed: scheme, host, port and path, without user information or a
+         * query string that could carry a token.
+         */
+        public static String printable(String location) {
+            if (!isHttp(location)) {
+                return location;
+            }
+            try {
+                URI uri = URI.create(location);
+                return uri.getScheme()
+                        + "://"
+                        + uri.getHost()
+                        + (uri.getPort() >= 0 ? ":" + uri.getPort() : "")
+                        + (uri.getRawPath() == null ? "" : uri.getRawPath());
+            } catch (IllegalArgumentException e) {
+                return "(an unparsable URL)";
+            }
+        }
+
+        private static void checkHttp(String location, String key, boolean allowInsecure) {
+            URI uri;
+            try {
+                uri = URI.create(location);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(key + " is not a valid URL: " + printable(location));
+            }
+            if (uri.getHost() == null || uri.getPath() == null || uri.getPath().isEmpty()) {
+                throw new ConfigException(
+                        key + " must name a host and a path: " + printable(location));
+            }
+            if ("http".equals(uri.getScheme()) && !allowInsecure && !isLoopback(uri.getHost())) {
+                throw new ConfigException(
+                        key
+                                + " "
+                                + printable(location)
+                                + " is plain http to a host other than this machine; use https,"
+                                + " or set model.allowInsecureHttp=true on a network you trust");
+            }
+        }
+
+        /** Whether a host name is this machine: 127.0.0.0/8, ::1 or localhost. */
+        public static boolean isLoopback(String host) {
+            return host.equals("localhost")
+                    || host.equals("[::1]")
+                    || host.equals("::1")
+                    || host.matches("127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}");
         }
     }
 
