@@ -40,9 +40,11 @@ public final class InpaintCommand implements Callable<Integer> {
 
     @Option(
             names = "--model",
-            paramLabel = "FILE",
-            description = "ONNX model (default: model.path, else the reference fill).")
-    Path model;
+            paramLabel = "FILE|NAME|URL",
+            description =
+                    "ONNX model: a file, a catalogue name (lama: fetched once into model.cacheDir),"
+                            + " s3:// or https:// (default: model.path, else the reference fill).")
+    String model;
 
     @Option(
             names = "--config",
@@ -66,11 +68,16 @@ public final class InpaintCommand implements Callable<Integer> {
         }
         WorkerConfig config;
         try {
-            config =
-                    ConfigLoader.loadWithModel(configFile, model == null ? null : model.toString());
+            config = ConfigLoader.loadWithModel(configFile, model);
         } catch (ConfigException e) {
             spec.commandLine().getErr().println("Configuration error: " + e.getMessage());
             return 2;
+        }
+        try {
+            config = LocalModel.fetch(config);
+        } catch (LocalModel.NotFetched e) {
+            spec.commandLine().getErr().println("Model not fetched: " + e.getMessage());
+            return e.usage() ? 2 : 1;
         }
         byte[] imageBytes = Files.readAllBytes(image);
         byte[] maskBytes = Files.readAllBytes(mask);

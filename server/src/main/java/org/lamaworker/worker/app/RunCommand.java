@@ -42,10 +42,12 @@ public final class RunCommand implements Callable<Integer> {
 
     @Option(
             names = "--model",
-            paramLabel = "FILE|s3://BUCKET/KEY",
+            paramLabel = "NAME|FILE|URL",
             description =
-                    "ONNX model with the LaMa contract, a file or an S3 object downloaded once into"
-                            + " model.cacheDir (overrides model.path).")
+                    "ONNX model with a LaMa contract (overrides model.path): a catalogue name"
+                            + " (lama: big-lama's public export, see model list), a file, or an"
+                            + " s3:// or https:// location (https needs model.sha256), downloaded"
+                            + " once into model.cacheDir and checked before use.")
     String model;
 
     @Option(
@@ -84,6 +86,11 @@ public final class RunCommand implements Callable<Integer> {
                 dev = tooling.get().startLocalStack(config);
                 config = dev.apply(config);
                 System.out.println(dev.describe());
+                if (config.model().path() == null && config.model().remote() == null) {
+                    System.out.println(
+                            "model=reference-fill (NOT LaMa; for real object removal run with"
+                                    + " --model lama, which downloads big-lama's 208 MB export once)");
+                }
             }
             if (serversOnly && dev == null) {
                 System.err.println(
@@ -103,7 +110,7 @@ public final class RunCommand implements Callable<Integer> {
                                             management.port(),
                                             metrics,
                                             worker::live,
-                                            worker::ready)
+                                            worker::notReadyReason)
                                     .toCompletionStage()
                                     .toCompletableFuture()
                                     .get();

@@ -3,6 +3,7 @@ package org.lamaworker.worker.app;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -16,8 +17,12 @@ import org.lamaworker.worker.job.JobProcessor;
 import org.lamaworker.worker.kafka.JobConsumer;
 import org.lamaworker.worker.kafka.ResultPublisher;
 import org.lamaworker.worker.management.WorkerMetrics;
+import org.lamaworker.worker.storage.DownloadProgress;
 import org.lamaworker.worker.storage.ModelCache;
+import org.lamaworker.worker.storage.ModelFetcher;
 import org.lamaworker.worker.storage.ObjectStore;
+import org.lamaworker.worker.storage.ProgressBar;
+import org.lamaworker.worker.storage.ProgressLog;
 import org.lamaworker.worker.storage.StorageRetry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,6 +58,9 @@ final class WorkerAssembly {
     private volatile boolean started;
     private volatile boolean storageUp;
 
+    /** What the worker is doing while not ready, for the readiness answer. */
+    private volatile String stage = "starting";
+
     WorkerAssembly(Vertx vertx, WorkerConfig config, WorkerMetrics metrics) {
         this.vertx = vertx;
         this.config = config;
@@ -67,6 +75,7 @@ final class WorkerAssembly {
         // Loads and warms the sessions, which the runner threads then run: long blocking calls.
         loading = vertx.createSharedWorkerExecutor("lama-model-load", 1, 10, TimeUnit.MINUTES);
         store = new ObjectStore(vertx, config.storage(), storagePool, config.image().maxBytes());
+        stage = "checking storage";
         return store.bucketExists(config.storage().bucket())
                 .recover(
                         e ->
@@ -88,18 +97,43 @@ final class WorkerAssembly {
                 .onSuccess(v -> serving());
     }
 
-    /** Downloads a model kept in S3 into the cache (or finds it there); nothing for a file. */
+    /**
+     * Gets a model named by catalogue name, URL or S3 location into the cache (or finds it there);
+     * nothing for a file. Readiness says how far a download has come meanwhile.
+     */
     private Future<Void> fetchModel() {
         WorkerConfig.Model m = config.model();
         if (m.remote() == null) {
             return Future.succeededFuture();
         }
-        return ModelCache.fetch(store, storagePool, m.remote(), m.sha256(), m.cacheDir())
-                .map(
-                        file -> {
-                            config = config.withModelFile(file);
-                            return null;
-                        });
+        stage = "fetching model " + m.fileName();
+        Future<Path> file;
+        if (m.remote().startsWith("s3://")) {
+            file = ModelCache.fetch(store, storagePool, m.remote(), m.sha256(), m.cacheDir());
+        } else {
+            ModelFetcher fetcher = new ModelFetcher(m, store, storagePool);
+            DownloadProgress shown =
+                    System.console() != null
+                            ? new ProgressBar(System.err)
+                            : new ProgressLog("model " + m.fileName());
+            file =
+                    loading.executeBlocking(
+                            () ->
+                                    fetcher.fetch(
+                                            ModelFetcher.reporting(
+                                                    shown,
+                                                    status ->
+                                                            stage =
+                                                                    "downloading model "
+                                                                            + m.fileName()
+                                                                            + ": "
+                                                                            + status)));
+        }
+        return file.map(
+                path -> {
+                    config = config.withModelFile(path);
+                    return null;
+                });
     }
 
     /**
@@ -109,6 +143,7 @@ final class WorkerAssembly {
      * 5K crop job then peaked at up to 2319 MiB, past issue 3's 2 GiB).
      */
     private Void loadModel() {
+        stage = "loading and warming up the model";
         InpaintModel.Options options = InpaintModel.Options.of(config);
         for (int i = 0; i < config.inference().sessions(); i++) {
             InpaintModel loaded = InpaintModel.load(options);
@@ -120,6 +155,7 @@ final class WorkerAssembly {
     }
 
     private Future<Void> startJobs() {
+        stage = "joining the consumer group";
         InpaintModel model = sessions.get(0);
         runner =
                 new BatchingRunner(
@@ -217,7 +253,21 @@ final class WorkerAssembly {
 
     /** Started, storage answering, at least one partition assigned. */
     boolean ready() {
-        return started && storageUp && consumer != null && consumer.assignedCount() > 0;
+        return notReadyReason() == null;
+    }
+
+    /** Why the worker cannot take jobs now, or {@code null} when it can. */
+    String notReadyReason() {
+        if (!started) {
+            return stage;
+        }
+        if (!storageUp) {
+            return "storage does not answer";
+        }
+        if (consumer.assignedCount() == 0) {
+            return "no partitions assigned";
+        }
+        return null;
     }
 
     boolean live() {

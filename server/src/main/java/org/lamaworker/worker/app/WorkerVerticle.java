@@ -66,6 +66,12 @@ public final class WorkerVerticle extends VerticleBase {
         return a != null && a.ready();
     }
 
+    /** Why the worker cannot take jobs now (e.g. downloading its model), or {@code null}. */
+    public String notReadyReason() {
+        WorkerAssembly a = assembly;
+        return a == null ? "starting" : a.notReadyReason();
+    }
+
     /** Started and not stopped: the process is doing its job. */
     public boolean live() {
         WorkerAssembly a = assembly;

@@ -146,8 +146,9 @@ public final class InpaintModel implements AutoCloseable {
         if (options.path() == null) {
             LOG.warn(
                     "No model configured: using the built-in reference fill model, which is NOT"
-                            + " LaMa (set model.path or --model to a LaMa ONNX export such as"
-                            + " lama_fp32.onnx)");
+                            + " LaMa. For real object removal run with --model lama (downloads"
+                            + " big-lama's 208 MB ONNX export once, checked by SHA-256), or set"
+                            + " model.path to an export");
             return fromBytes(ReferenceFillModel.build(), "reference-fill", options);
         }
         Path path = options.path();

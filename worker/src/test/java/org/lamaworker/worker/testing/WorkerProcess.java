@@ -132,6 +132,15 @@ public final class WorkerProcess implements AutoCloseable {
         return exited;
     }
 
+    /** Waits for the process to exit by itself; true when it did within the time. */
+    public boolean awaitExit(long seconds) throws InterruptedException {
+        boolean exited = process.waitFor(seconds, TimeUnit.SECONDS);
+        if (exited) {
+            reader.join(TimeUnit.SECONDS.toMillis(5));
+        }
+        return exited;
+    }
+
     /** The exit code, once exited. */
     public int exitValue() {
         return process.exitValue();
