@@ -156,6 +156,11 @@ public final class ModelCommand implements Runnable {
                 out.println("model.path names the built-in reference fill: nothing to fetch");
                 return 0;
             }
+            if (m.remote() == null) {
+                boolean there = java.nio.file.Files.isRegularFile(m.path());
+                out.println(m.path() + (there ? " is a local file: nothing to fetch" : " is missing"));
+                return there ? 0 : 1;
+            }
             try {
                 out.println(LocalModel.fetch(config).model().path());
                 return 0;
