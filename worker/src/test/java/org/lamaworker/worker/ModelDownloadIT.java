@@ -13,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -27,12 +26,12 @@ import org.junit.jupiter.api.io.TempDir;
 import org.lamaworker.protocol.InpaintResult;
 import org.lamaworker.protocol.JobStatus;
 import org.lamaworker.worker.app.Main;
-import org.lamaworker.worker.config.ConfigKeys;
 import org.lamaworker.worker.config.ModelContract;
 import org.lamaworker.worker.testing.CoffeeJobs;
 import org.lamaworker.worker.testing.Corpus;
 import org.lamaworker.worker.testing.ModelHttpServer;
 import org.lamaworker.worker.testing.ResultLog;
+import org.lamaworker.worker.testing.SelfSignedCertificate;
 import org.lamaworker.worker.testing.TestServers;
 import org.lamaworker.worker.testing.WorkerProcess;
 import org.lamaworker.worker.tools.generate.ModelGenerator;
@@ -58,10 +57,7 @@ class ModelDownloadIT {
 
     private static Map<String, String> workerEnvironment(
             TestServers servers, String run, Path cache, String modelPath, String sha) {
-        Map<String, String> env = new HashMap<>();
-        servers.workerSettings(run, run)
-                .forEach((key, value) -> env.put(ConfigKeys.environmentName(key), value));
-        env.put("LAMA_MANAGEMENT_PORT", "0");
+        Map<String, String> env = servers.workerEnvironment(run, run);
         env.put("LAMA_MODEL_PATH", modelPath);
         env.put("LAMA_MODEL_CACHE_DIR", cache.toString());
         if (sha != null) {
@@ -192,34 +188,14 @@ class ModelDownloadIT {
         try (ModelHttpServer host = ModelHttpServer.start()) {
             URI url = host.serve("/f.onnx", model);
             Path cache = dir.resolve("cache");
-            assertThat(exit(fetchProcess(dir, cache, List.of("model", "fetch", url.toString()))))
+            String u = url.toString();
+            assertThat(fetch(dir, cache, u))
                     .as("a URL without a checksum is a usage error")
                     .isEqualTo(2);
-            assertThat(
-                            exit(
-                                    fetchProcess(
-                                            dir,
-                                            cache,
-                                            List.of(
-                                                    "model",
-                                                    "fetch",
-                                                    url.toString(),
-                                                    "--sha256",
-                                                    "1".repeat(64)))))
+            assertThat(fetch(dir, cache, u, "--sha256", "1".repeat(64)))
                     .as("a checksum mismatch")
                     .isEqualTo(1);
-            assertThat(
-                            exit(
-                                    fetchProcess(
-                                            dir,
-                                            cache,
-                                            List.of(
-                                                    "model",
-                                                    "fetch",
-                                                    url.toString(),
-                                                    "--sha256",
-                                                    sha256))))
-                    .isZero();
+            assertThat(fetch(dir, cache, u, "--sha256", sha256)).isZero();
             assertThat(Files.readAllBytes(cache.resolve(sha256.substring(0, 16)).resolve("f.onnx")))
                     .isEqualTo(model);
         }
@@ -232,15 +208,7 @@ class ModelDownloadIT {
             URI source = publicHost.serve("/pub/test-lama.onnx", model);
             mirror.serve("/fleet/test-lama.onnx", model);
             Path catalog = dir.resolve("catalog.json");
-            Files.writeString(
-                    catalog,
-                    "[{\"name\":\"test-lama\",\"file\":\"test-lama.onnx\",\"url\":\""
-                            + source
-                            + "\",\"bytes\":"
-                            + model.length
-                            + ",\"sha256\":\""
-                            + sha256
-                            + "\",\"contract\":\"a\",\"licence\":\"test\",\"source\":\"generated\"}]");
+            Files.writeString(catalog, catalogEntry("test-lama", source));
             Path cache = dir.resolve("cache");
             ProcessBuilder fetch = fetchProcess(dir, cache, List.of("model", "fetch", "test-lama"));
             fetch.environment().put("LAMA_MODEL_CATALOG", catalog.toString());
@@ -252,12 +220,72 @@ class ModelDownloadIT {
         }
     }
 
+    @Test
+    void anHttpsCatalogueEntryWithATestCertificate(@TempDir Path dir) throws Exception {
+        SelfSignedCertificate certificate = SelfSignedCertificate.create(dir, "models");
+        Path trustStore = certificate.exportTrustStore(dir.resolve("trust.p12"));
+        try (ModelHttpServer host = ModelHttpServer.startHttps(certificate.serverContext())) {
+            URI source = host.serve("/pub/test-tls.onnx", model);
+            Path catalog = dir.resolve("catalog.json");
+            Files.writeString(catalog, catalogEntry("test-tls", source));
+            Path cache = dir.resolve("cache");
+            List<String> trusting =
+                    List.of(
+                            "-Xmx256m",
+                            "-Djavax.net.ssl.trustStore=" + trustStore,
+                            "-Djavax.net.ssl.trustStorePassword=" + SelfSignedCertificate.PASSWORD,
+                            "-Djavax.net.ssl.trustStoreType=PKCS12");
+            List<String> args = List.of("model", "fetch", "test-tls");
+            ProcessBuilder untrusting = fetchProcess(dir, cache, args);
+            untrusting.environment().put("LAMA_MODEL_CATALOG", catalog.toString());
+            assertThat(exit(untrusting)).as("a certificate the JVM does not trust").isEqualTo(1);
+            for (int run = 0; run < 2; run++) {
+                ProcessBuilder fetch = fetchProcess(dir, cache, trusting, args);
+                fetch.environment().put("LAMA_MODEL_CATALOG", catalog.toString());
+                assertThat(exit(fetch)).isZero();
+            }
+            // The refused handshake never reached HTTP; the second trusted fetch used the cache.
+            assertThat(host.requests("/pub/test-tls.onnx")).as("one download").isEqualTo(1);
+            assertThat(
+                            Files.readAllBytes(
+                                    cache.resolve(sha256.substring(0, 16))
+                                            .resolve("test-tls.onnx")))
+                    .isEqualTo(model);
+        }
+    }
+
+    private static String catalogEntry(String name, URI source) {
+        return "[{\"name\":\""
+                + name
+                + "\",\"file\":\""
+                + name
+                + ".onnx\",\"url\":\""
+                + source
+                + "\",\"bytes\":"
+                + model.length
+                + ",\"sha256\":\""
+                + sha256
+                + "\",\"contract\":\"a\",\"licence\":\"test\",\"source\":\"generated\"}]";
+    }
+
+    /** {@code model fetch ARGS} in a process of its own; its exit code. */
+    private static int fetch(Path dir, Path cache, String... args) throws Exception {
+        List<String> command = new java.util.ArrayList<>(List.of("model", "fetch"));
+        command.addAll(List.of(args));
+        return exit(fetchProcess(dir, cache, command));
+    }
+
     private static ProcessBuilder fetchProcess(Path dir, Path cache, List<String> args) {
+        return fetchProcess(dir, cache, List.of("-Xmx256m"), args);
+    }
+
+    private static ProcessBuilder fetchProcess(
+            Path dir, Path cache, List<String> jvmOptions, List<String> args) {
         ProcessBuilder builder =
                 WorkerProcess.packagedJar(
                                 WorkerProcess.SERVING_JAR,
                                 dir,
-                                List.of("-Xmx256m"),
+                                jvmOptions,
                                 args.toArray(String[]::new))
                         .redirectErrorStream(true);
         builder.environment().put("LAMA_MODEL_CACHE_DIR", cache.toString());

@@ -3,7 +3,6 @@ package org.lamaworker.worker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -77,15 +76,7 @@ class ServingJarIT {
         for (String name : List.of("coffee.png", "coffee.mask.png")) {
             servers.put(run, "in/" + name, Corpus.bytes(name));
         }
-        Map<String, String> env = new HashMap<>();
-        servers.workerSettings(run, run)
-                .forEach(
-                        (key, value) ->
-                                env.put(
-                                        org.lamaworker.worker.config.ConfigKeys.environmentName(
-                                                key),
-                                        value));
-        env.put("LAMA_MANAGEMENT_PORT", "0");
+        Map<String, String> env = servers.workerEnvironment(run, run);
         try (ResultLog results =
                         new ResultLog(servers.bootstrapServers(), run + ".results", false);
                 WorkerProcess worker =

@@ -41,6 +41,16 @@ public final class ModelCommand implements Runnable {
                 "name a model command: " + String.join(", ", spec.subcommands().keySet()));
     }
 
+    /** The configuration, or {@code null} after saying on stderr what is wrong with it. */
+    private static WorkerConfig load(Path configFile, Map<String, String> overrides) {
+        try {
+            return ConfigLoader.load(configFile, overrides);
+        } catch (ConfigException e) {
+            System.err.println("Configuration error: " + e.getMessage());
+            return null;
+        }
+    }
+
     /** {@code model list}: the catalogue, and whether this machine's cache holds each model. */
     @Command(
             name = "list",
@@ -60,11 +70,8 @@ public final class ModelCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            WorkerConfig config;
-            try {
-                config = ConfigLoader.load(configFile, Map.of());
-            } catch (ConfigException e) {
-                System.err.println("Configuration error: " + e.getMessage());
+            WorkerConfig config = load(configFile, Map.of());
+            if (config == null) {
                 return 2;
             }
             PrintWriter out = spec.commandLine().getOut();
@@ -143,11 +150,8 @@ public final class ModelCommand implements Runnable {
             if (sha256 != null) {
                 overrides.put("model.sha256", sha256);
             }
-            WorkerConfig config;
-            try {
-                config = ConfigLoader.load(configFile, overrides);
-            } catch (ConfigException e) {
-                System.err.println("Configuration error: " + e.getMessage());
+            WorkerConfig config = load(configFile, overrides);
+            if (config == null) {
                 return 2;
             }
             PrintWriter out = spec.commandLine().getOut();
@@ -158,7 +162,8 @@ public final class ModelCommand implements Runnable {
             }
             if (m.remote() == null) {
                 boolean there = java.nio.file.Files.isRegularFile(m.path());
-                out.println(m.path() + (there ? " is a local file: nothing to fetch" : " is missing"));
+                out.println(
+                        m.path() + (there ? " is a local file: nothing to fetch" : " is missing"));
                 return there ? 0 : 1;
             }
             try {

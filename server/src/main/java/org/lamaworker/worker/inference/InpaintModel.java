@@ -96,6 +96,13 @@ public final class InpaintModel implements AutoCloseable {
 
         private static Options of(
                 org.lamaworker.worker.config.WorkerConfig config, int sessions, int runners) {
+            if (config.model().remote() != null) {
+                // A path of null would load the reference fill in place of the model asked for.
+                throw new IllegalStateException(
+                        "model "
+                                + config.model().fileName()
+                                + " must be fetched into model.cacheDir before it is loaded");
+            }
             int threads = config.inference().threads();
             if (threads == 0) {
                 threads = threadsFor(Runtime.getRuntime().availableProcessors(), sessions, runners);

@@ -56,7 +56,8 @@ public final class ModelFetcher {
     static HttpClient httpClient(URI proxy) {
         ProxySelector selector = ProxySelector.getDefault();
         if (proxy != null) {
-            InetSocketAddress address = new InetSocketAddress(proxy.getHost(), proxy.getPort());
+            InetSocketAddress address =
+                    InetSocketAddress.createUnresolved(proxy.getHost(), proxy.getPort());
             selector = new LoopbackDirect(ProxySelector.of(address));
         }
         HttpClient.Builder builder =

@@ -37,6 +37,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lamaworker.worker.storage.HttpModelDownload.Fetched;
 import org.lamaworker.worker.storage.ModelDownloadException.Kind;
+import org.lamaworker.worker.testing.SelfSignedCertificate;
 
 /**
  * The HTTP model download against a local server whose misbehaviour each test chooses: cut

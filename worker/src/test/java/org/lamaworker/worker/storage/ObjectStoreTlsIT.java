@@ -14,6 +14,7 @@ import org.lamaworker.protocol.ErrorCode;
 import org.lamaworker.worker.config.ConfigLoader;
 import org.lamaworker.worker.config.WorkerConfig;
 import org.lamaworker.worker.failure.Failures;
+import org.lamaworker.worker.testing.SelfSignedCertificate;
 import org.lamaworker.worker.tools.embedded.EmbeddedS3;
 
 /**

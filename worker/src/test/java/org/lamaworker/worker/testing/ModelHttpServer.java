@@ -29,9 +29,20 @@ public final class ModelHttpServer implements AutoCloseable {
         this.server = server;
     }
 
-    /** Starts on a free loopback port. */
+    /** Starts plain HTTP on a free loopback port. */
     public static ModelHttpServer start() throws IOException {
-        HttpServer http = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        return start(HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0));
+    }
+
+    /** Starts HTTPS on a free loopback port, presenting the context's certificate. */
+    public static ModelHttpServer startHttps(javax.net.ssl.SSLContext tls) throws IOException {
+        com.sun.net.httpserver.HttpsServer https =
+                com.sun.net.httpserver.HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        https.setHttpsConfigurator(new com.sun.net.httpserver.HttpsConfigurator(tls));
+        return start(https);
+    }
+
+    private static ModelHttpServer start(HttpServer http) {
         ModelHttpServer server = new ModelHttpServer(http);
         http.createContext("/", server::handle);
         http.setExecutor(Executors.newCachedThreadPool());
@@ -45,9 +56,10 @@ public final class ModelHttpServer implements AutoCloseable {
         return base().resolve(path);
     }
 
-    /** {@code http://127.0.0.1:PORT/}. */
+    /** {@code http://127.0.0.1:PORT/}, or {@code https://} for an HTTPS server. */
     public URI base() {
-        return URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/");
+        String scheme = server instanceof com.sun.net.httpserver.HttpsServer ? "https" : "http";
+        return URI.create(scheme + "://127.0.0.1:" + server.getAddress().getPort() + "/");
     }
 
     /** Pauses this long after each 4 KiB chunk, so a download takes a while. */

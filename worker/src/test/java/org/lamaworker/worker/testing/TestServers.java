@@ -150,6 +150,23 @@ public final class TestServers {
         return settings;
     }
 
+    /**
+     * {@link #workerSettings} as the {@code LAMA_*} environment of a worker process, with the
+     * management server on a free port. The map may be changed.
+     */
+    public Map<String, String> workerEnvironment(String run, String bucket) {
+        Map<String, String> env = new java.util.HashMap<>();
+        workerSettings(run, bucket)
+                .forEach(
+                        (key, value) ->
+                                env.put(
+                                        org.lamaworker.worker.config.ConfigKeys.environmentName(
+                                                key),
+                                        value));
+        env.put("LAMA_MANAGEMENT_PORT", "0");
+        return env;
+    }
+
     /** Creates a bucket unless it already exists. */
     public synchronized void createBucket(String name) {
         try {

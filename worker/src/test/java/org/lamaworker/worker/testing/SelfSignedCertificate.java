@@ -1,4 +1,4 @@
-package org.lamaworker.worker.storage;
+package org.lamaworker.worker.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -19,8 +19,8 @@ import javax.net.ssl.TrustManagerFactory;
  * runs, so TLS tests need no checked-in key and no other host: the server side gets the key, the
  * client side trusts exactly this certificate.
  */
-final class SelfSignedCertificate {
-    static final String PASSWORD = "changeit";
+public final class SelfSignedCertificate {
+    public static final String PASSWORD = "changeit";
 
     private final Path keyStore;
     private final String alias;
@@ -31,7 +31,7 @@ final class SelfSignedCertificate {
     }
 
     /** Makes a key pair and its certificate in {@code dir/<alias>.p12} (PKCS12). */
-    static SelfSignedCertificate create(Path dir, String alias) throws Exception {
+    public static SelfSignedCertificate create(Path dir, String alias) throws Exception {
         Path keyStore = dir.resolve(alias + ".p12");
         keytool(
                 "-genkeypair",
@@ -59,12 +59,12 @@ final class SelfSignedCertificate {
     }
 
     /** The PKCS12 file holding the key and the certificate, with {@link #PASSWORD}. */
-    Path keyStore() {
+    public Path keyStore() {
         return keyStore;
     }
 
     /** Writes the certificate as PEM to {@code file}, as a CA file for clients configured so. */
-    Path exportPem(Path file) throws Exception {
+    public Path exportPem(Path file) throws Exception {
         keytool(
                 "-exportcert",
                 "-rfc",
@@ -80,7 +80,7 @@ final class SelfSignedCertificate {
     }
 
     /** A server context presenting this certificate. */
-    SSLContext serverContext() throws Exception {
+    public SSLContext serverContext() throws Exception {
         KeyManagerFactory keys =
                 KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
         keys.init(load(), PASSWORD.toCharArray());
@@ -90,7 +90,7 @@ final class SelfSignedCertificate {
     }
 
     /** A client context trusting this certificate and nothing else. */
-    SSLContext clientContext() throws Exception {
+    public SSLContext clientContext() throws Exception {
         Certificate certificate = load().getCertificate(alias);
         KeyStore trusted = KeyStore.getInstance(KeyStore.getDefaultType());
         trusted.load(null, null);
@@ -101,6 +101,28 @@ final class SelfSignedCertificate {
         SSLContext context = SSLContext.getInstance("TLS");
         context.init(null, trust.getTrustManagers(), null);
         return context;
+    }
+
+    /**
+     * Writes a PKCS12 trust store holding only this certificate, for a JVM started with {@code
+     * -Djavax.net.ssl.trustStore=FILE -Djavax.net.ssl.trustStorePassword=}{@link #PASSWORD}.
+     */
+    public Path exportTrustStore(Path file) throws Exception {
+        Path pem = exportPem(file.resolveSibling(alias + ".pem"));
+        keytool(
+                "-importcert",
+                "-noprompt",
+                "-alias",
+                alias,
+                "-file",
+                pem.toString(),
+                "-storetype",
+                "PKCS12",
+                "-keystore",
+                file.toString(),
+                "-storepass",
+                PASSWORD);
+        return file;
     }
 
     private KeyStore load() throws Exception {
