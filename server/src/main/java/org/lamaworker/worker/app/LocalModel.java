@@ -2,16 +2,11 @@ package org.lamaworker.worker.app;
 
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
-import java.nio.file.Path;
-import java.util.concurrent.ExecutionException;
 import org.lamaworker.worker.config.WorkerConfig;
 import org.lamaworker.worker.storage.DownloadProgress;
-import org.lamaworker.worker.storage.ModelCache;
 import org.lamaworker.worker.storage.ModelDownloadException;
 import org.lamaworker.worker.storage.ModelFetcher;
 import org.lamaworker.worker.storage.ObjectStore;
-import org.lamaworker.worker.storage.ProgressBar;
-import org.lamaworker.worker.storage.ProgressLog;
 
 /**
  * Brings a model named by catalogue name, URL or S3 location into the local cache for the commands
@@ -63,7 +58,9 @@ final class LocalModel {
                             ? null
                             : new ObjectStore(vertx, config.storage(), io, Long.MAX_VALUE);
             try {
-                return config.withModelFile(fetch(m, store, io));
+                return config.withModelFile(
+                        ModelFetcher.fetchRemote(
+                                m, store, io, DownloadProgress.shown("model " + m.fileName())));
             } finally {
                 if (store != null) {
                     store.close();
@@ -71,8 +68,6 @@ final class LocalModel {
             }
         } catch (ModelDownloadException e) {
             throw new NotFetched(e.getMessage(), false);
-        } catch (ExecutionException e) {
-            throw new NotFetched(e.getCause().getMessage(), false);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new NotFetched("interrupted", false);
@@ -81,20 +76,5 @@ final class LocalModel {
                 vertx.close();
             }
         }
-    }
-
-    private static Path fetch(WorkerConfig.Model m, ObjectStore store, WorkerExecutor io)
-            throws ModelDownloadException, InterruptedException, ExecutionException {
-        if (m.remote().startsWith("s3://")) {
-            return ModelCache.fetch(store, io, m.remote(), m.sha256(), m.cacheDir())
-                    .toCompletionStage()
-                    .toCompletableFuture()
-                    .get();
-        }
-        DownloadProgress progress =
-                System.console() != null
-                        ? new ProgressBar(System.err)
-                        : new ProgressLog("model " + m.fileName());
-        return new ModelFetcher(m, store, io).fetch(progress);
     }
 }

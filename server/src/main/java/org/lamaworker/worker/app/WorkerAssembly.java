@@ -18,11 +18,8 @@ import org.lamaworker.worker.kafka.JobConsumer;
 import org.lamaworker.worker.kafka.ResultPublisher;
 import org.lamaworker.worker.management.WorkerMetrics;
 import org.lamaworker.worker.storage.DownloadProgress;
-import org.lamaworker.worker.storage.ModelCache;
 import org.lamaworker.worker.storage.ModelFetcher;
 import org.lamaworker.worker.storage.ObjectStore;
-import org.lamaworker.worker.storage.ProgressBar;
-import org.lamaworker.worker.storage.ProgressLog;
 import org.lamaworker.worker.storage.StorageRetry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -107,28 +104,14 @@ final class WorkerAssembly {
             return Future.succeededFuture();
         }
         stage = "fetching model " + m.fileName();
-        Future<Path> file;
-        if (m.remote().startsWith("s3://")) {
-            file = ModelCache.fetch(store, storagePool, m.remote(), m.sha256(), m.cacheDir());
-        } else {
-            ModelFetcher fetcher = new ModelFetcher(m, store, storagePool);
-            DownloadProgress shown =
-                    System.console() != null
-                            ? new ProgressBar(System.err)
-                            : new ProgressLog("model " + m.fileName());
-            file =
-                    loading.executeBlocking(
-                            () ->
-                                    fetcher.fetch(
-                                            ModelFetcher.reporting(
-                                                    shown,
-                                                    status ->
-                                                            stage =
-                                                                    "downloading model "
-                                                                            + m.fileName()
-                                                                            + ": "
-                                                                            + status)));
-        }
+        DownloadProgress progress =
+                ModelFetcher.reporting(
+                        DownloadProgress.shown("model " + m.fileName()),
+                        status -> stage = "downloading model " + m.fileName() + ": " + status);
+        // Blocking, so on the model-load thread; the store's own calls still run on its pool.
+        Future<Path> file =
+                loading.executeBlocking(
+                        () -> ModelFetcher.fetchRemote(m, store, storagePool, progress));
         return file.map(
                 path -> {
                     config = config.withModelFile(path);

@@ -25,4 +25,14 @@ public interface DownloadProgress {
      * @param total the size of the whole file, or -1 when unknown
      */
     default void onEnd(long bytes, long total) {}
+
+    /**
+     * What a person watching sees: a bar on a terminal, else a log line every few seconds (plain or
+     * JSON logs alike).
+     *
+     * @param what names the download in log lines, e.g. {@code model lama_fp32.onnx}
+     */
+    static DownloadProgress shown(String what) {
+        return System.console() != null ? new ProgressBar(System.err) : new ProgressLog(what);
+    }
 }

@@ -185,6 +185,36 @@ public final class ModelFetcher {
     }
 
     /**
+     * The verified local file of a model fetched from anywhere: {@code s3://} through the store's
+     * cache, a catalogue name or URL through {@link #fetch}. Blocking.
+     *
+     * @param store the worker's storage; needed for {@code s3://} models and mirrors only
+     * @param storageIo the pool the store's blocking work runs on
+     */
+    public static Path fetchRemote(
+            WorkerConfig.Model model,
+            ObjectStore store,
+            WorkerExecutor storageIo,
+            DownloadProgress progress)
+            throws ModelDownloadException, InterruptedException {
+        if (!model.remote().startsWith("s3://")) {
+            return new ModelFetcher(model, store, storageIo).fetch(progress);
+        }
+        try {
+            return ModelCache.fetch(
+                            store, storageIo, model.remote(), model.sha256(), model.cacheDir())
+                    .toCompletionStage()
+                    .toCompletableFuture()
+                    .get();
+        } catch (ExecutionException e) {
+            throw new ModelDownloadException(
+                    ModelDownloadException.Kind.UNREACHABLE,
+                    model.remote() + ": " + e.getCause().getMessage(),
+                    e.getCause());
+        }
+    }
+
+    /**
      * Progress that also tells {@code status} where the transfer stands in a few words (percent and
      * size), e.g. for the readiness answer while the worker downloads its model.
      */
