@@ -24,14 +24,15 @@ import org.lamaworker.worker.storage.StorageRetry;
 
 /**
  * Runs one job through its stages: download, decode, inference, encode, upload. Storage calls are
- * asynchronous; decoding, tensor packing, compositing and encoding run on the I/O-and-CPU pool; the
- * model runs only on its batching runner's thread. The returned future always succeeds, with a
- * SUCCEEDED or a FAILED result: a job never ends without one.
+ * asynchronous (their blocking parts on the storage pool); decoding, tensor packing, compositing
+ * and encoding run on the pipeline pool; the model runs only on its batching runner's threads. The
+ * returned future always succeeds, with a SUCCEEDED or a FAILED result: a job never ends without
+ * one.
  */
 public final class JobProcessor {
     private final ObjectStore store;
     private final Inpainting work;
-    private final WorkerExecutor cpu;
+    private final WorkerExecutor pipeline;
     private final BatchingRunner runner;
     private final AccessPolicy policy;
     private final StorageRetry retry;
@@ -40,13 +41,13 @@ public final class JobProcessor {
     public JobProcessor(
             ObjectStore store,
             InpaintModel model,
-            WorkerExecutor cpu,
+            WorkerExecutor pipeline,
             BatchingRunner runner,
             WorkerConfig config,
             StorageRetry retry) {
         this.store = store;
         this.work = new Inpainting(model, config);
-        this.cpu = cpu;
+        this.pipeline = pipeline;
         this.runner = runner;
         this.policy = new AccessPolicy(config.storage());
         this.retry = retry;
@@ -103,7 +104,7 @@ public final class JobProcessor {
                 .compose(
                         bytes -> {
                             clock.download = clock.lap();
-                            return cpu.executeBlocking(
+                            return pipeline.executeBlocking(
                                     () -> work.decode(bytes[0], bytes[1], options), false);
                         })
                 .compose(
@@ -115,7 +116,8 @@ public final class JobProcessor {
                 .compose(
                         picture -> {
                             clock.inference = clock.lap();
-                            return cpu.executeBlocking(() -> work.encode(picture, options), false);
+                            return pipeline.executeBlocking(
+                                    () -> work.encode(picture, options), false);
                         })
                 .compose(
                         encoded -> {
@@ -206,13 +208,14 @@ public final class JobProcessor {
         if (decoded.tiles().isEmpty()) {
             return Future.succeededFuture(decoded.picture());
         }
-        return cpu.executeBlocking(() -> work.tensors(decoded), false)
+        return pipeline.executeBlocking(() -> work.tensors(decoded), false)
                 .compose(
                         inputs ->
                                 Future.fromCompletionStage(
                                         work.run(inputs, runner), Vertx.currentContext()))
                 .compose(
                         outputs ->
-                                cpu.executeBlocking(() -> work.composite(decoded, outputs), false));
+                                pipeline.executeBlocking(
+                                        () -> work.composite(decoded, outputs), false));
     }
 }
