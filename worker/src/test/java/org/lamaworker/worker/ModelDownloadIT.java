@@ -28,7 +28,6 @@ import org.lamaworker.protocol.JobStatus;
 import org.lamaworker.worker.app.Main;
 import org.lamaworker.worker.config.ModelContract;
 import org.lamaworker.worker.testing.CoffeeJobs;
-import org.lamaworker.worker.testing.Corpus;
 import org.lamaworker.worker.testing.ModelHttpServer;
 import org.lamaworker.worker.testing.ResultLog;
 import org.lamaworker.worker.testing.SelfSignedCertificate;
@@ -69,12 +68,7 @@ class ModelDownloadIT {
     @Test
     void aWorkerDownloadsOnceServesJobsAndStartsFromTheCache(@TempDir Path dir) throws Exception {
         TestServers servers = TestServers.get();
-        String run = "download-" + UUID.randomUUID().toString().substring(0, 8);
-        servers.createTopics(Map.of(run + ".jobs", 1, run + ".results", 1, run + ".events", 1));
-        servers.createBucket(run);
-        for (String name : List.of("coffee.png", "coffee.mask.png")) {
-            servers.put(run, "in/" + name, Corpus.bytes(name));
-        }
+        String run = servers.coffeeRun("download");
         Path cache = dir.resolve("cache");
         try (ModelHttpServer host = ModelHttpServer.start()) {
             URI url = host.serve("/exports/ref-a.onnx", model);

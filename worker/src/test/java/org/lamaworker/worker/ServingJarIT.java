@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.ZipFile;
 import org.junit.jupiter.api.Test;
@@ -13,7 +12,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.lamaworker.protocol.InpaintResult;
 import org.lamaworker.protocol.JobStatus;
 import org.lamaworker.worker.testing.CoffeeJobs;
-import org.lamaworker.worker.testing.Corpus;
 import org.lamaworker.worker.testing.ResultLog;
 import org.lamaworker.worker.testing.TestServers;
 import org.lamaworker.worker.testing.WorkerProcess;
@@ -70,12 +68,7 @@ class ServingJarIT {
     @Test
     void servesJobs(@TempDir Path dir) throws Exception {
         TestServers servers = TestServers.get();
-        String run = "serving-" + UUID.randomUUID().toString().substring(0, 8);
-        servers.createTopics(Map.of(run + ".jobs", 2, run + ".results", 1, run + ".events", 1));
-        servers.createBucket(run);
-        for (String name : List.of("coffee.png", "coffee.mask.png")) {
-            servers.put(run, "in/" + name, Corpus.bytes(name));
-        }
+        String run = servers.coffeeRun("serving");
         Map<String, String> env = servers.workerEnvironment(run, run);
         try (ResultLog results =
                         new ResultLog(servers.bootstrapServers(), run + ".results", false);

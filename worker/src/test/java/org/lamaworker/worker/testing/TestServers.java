@@ -151,6 +151,23 @@ public final class TestServers {
     }
 
     /**
+     * A fresh run for coffee jobs ({@link CoffeeJobs}): topics {@code RUN.jobs} (one partition),
+     * {@code RUN.results} and {@code RUN.events}, and a bucket {@code RUN} holding the coffee
+     * picture and mask under {@code in/}.
+     *
+     * @return the run's name, {@code PREFIX-} and 8 random characters
+     */
+    public String coffeeRun(String prefix) {
+        String run = prefix + "-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        createTopics(Map.of(run + ".jobs", 1, run + ".results", 1, run + ".events", 1));
+        createBucket(run);
+        for (String name : java.util.List.of("coffee.png", "coffee.mask.png")) {
+            put(run, "in/" + name, Corpus.bytes(name));
+        }
+        return run;
+    }
+
+    /**
      * {@link #workerSettings} as the {@code LAMA_*} environment of a worker process, with the
      * management server on a free port. The map may be changed.
      */
