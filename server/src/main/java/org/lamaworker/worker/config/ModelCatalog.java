@@ -52,8 +52,11 @@ public final class ModelCatalog {
                 throw new ConfigException(
                         "catalogue entry name must be letters, digits, - or _, got " + name);
             }
-            if (file == null || file.isBlank() || file.contains("/") || file.contains("\\")) {
-                throw new ConfigException("catalogue entry " + name + ": file must be a file name");
+            if (file == null || !isFileName(file)) {
+                throw new ConfigException(
+                        "catalogue entry "
+                                + name
+                                + ": file must be a file name of letters, digits, . _ -");
             }
             if (url == null
                     || !("https".equals(url.getScheme()) || "http".equals(url.getScheme()))) {
@@ -110,6 +113,14 @@ public final class ModelCatalog {
     /** Every entry, built-in first. */
     public List<Entry> entries() {
         return new ArrayList<>(entries.values());
+    }
+
+    /**
+     * Whether {@code name} can be a file in the cache as it is: letters, digits, {@code . _ -}, and
+     * not {@code .} or {@code ..}, so that no name leads out of its folder.
+     */
+    public static boolean isFileName(String name) {
+        return name != null && name.matches("[A-Za-z0-9._-]+") && !name.matches("\\.+");
     }
 
     /**

@@ -269,6 +269,7 @@ public record WorkerConfig(
             if (remote != null) {
                 if (isHttp(remote)) {
                     checkHttp(remote, "model.path", allowInsecureHttp);
+
                     if (sha256 == null) {
                         throw new ConfigException(
                                 "model.sha256 is required for a model downloaded from "
@@ -280,6 +281,13 @@ public record WorkerConfig(
                             "model.path "
                                     + printable(remote)
                                     + " is not of the form s3://bucket/key or https://host/path");
+                }
+                if (entry == null && !ModelCatalog.isFileName(lastSegment(remote))) {
+                    throw new ConfigException(
+                            "model.path "
+                                    + printable(remote)
+                                    + " must end in a file name (letters, digits, . _ -), which"
+                                    + " the model keeps in model.cacheDir");
                 }
             }
             if (mirror != null) {
@@ -320,10 +328,11 @@ public record WorkerConfig(
 
         /** The name the fetched file gets in the cache and has on a mirror. */
         public String fileName() {
-            if (entry != null) {
-                return entry.file();
-            }
-            String p = remote.startsWith("s3://") ? remote : URI.create(remote).getPath();
+            return entry != null ? entry.file() : lastSegment(remote);
+        }
+
+        private static String lastSegment(String location) {
+            String p = location.startsWith("s3://") ? location : URI.create(location).getPath();
             return p.substring(p.lastIndexOf('/') + 1);
         }
 

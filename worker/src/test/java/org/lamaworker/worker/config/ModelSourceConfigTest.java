@@ -81,6 +81,26 @@ class ModelSourceConfigTest {
     }
 
     @Test
+    void aUrlMustEndInAFileNameThatStaysInTheCache() {
+        for (String url :
+                new String[] {
+                    "https://models.example/",
+                    "https://models.example/a/..",
+                    "https://models.example/a/%2e%2e",
+                    "https://models.example/a/x%20y.onnx",
+                    "s3://models/a/.."
+                }) {
+            assertThatThrownBy(() -> load(Map.of("model.path", url, "model.sha256", OTHER_SHA)))
+                    .as(url)
+                    .isInstanceOf(ConfigException.class)
+                    .hasMessageContaining("must end in a file name");
+        }
+        assertThat(ModelCatalog.isFileName("lama_fp32.onnx")).isTrue();
+        assertThat(ModelCatalog.isFileName("..")).isFalse();
+        assertThat(ModelCatalog.isFileName("a/b")).isFalse();
+    }
+
+    @Test
     void aMirrorIsS3OrHttpsAndNeedsSomethingToMirror() {
         assertThat(load(Map.of("model.path", "lama", "model.mirror", "s3://models/lama")).mirror())
                 .isEqualTo("s3://models/lama");
