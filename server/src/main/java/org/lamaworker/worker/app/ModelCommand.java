@@ -86,8 +86,16 @@ public final class ModelCommand implements Runnable {
                     "CACHED",
                     "SOURCE");
             for (ModelCatalog.Entry entry : config.model().catalog().entries()) {
+                // The entry alone: its own pin, no mirror (a configured model.sha256 or mirror
+                // belongs to model.path).
                 WorkerConfig.Model named =
-                        ConfigLoader.load(configFile, Map.of("model.path", entry.name())).model();
+                        ConfigLoader.load(
+                                        configFile,
+                                        Map.of(
+                                                "model.path", entry.name(),
+                                                "model.sha256", "",
+                                                "model.mirror", ""))
+                                .model();
                 ModelFetcher fetcher = new ModelFetcher(named, null, null);
                 out.printf(
                         Locale.ROOT,
@@ -207,7 +215,16 @@ public final class ModelCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            WorkerConfig config = LocalModel.fetch(ConfigLoader.loadWithModel(configFile, model));
+            WorkerConfig config;
+            try {
+                config = LocalModel.fetch(ConfigLoader.loadWithModel(configFile, model));
+            } catch (ConfigException e) {
+                System.err.println("Configuration error: " + e.getMessage());
+                return 2;
+            } catch (LocalModel.NotFetched e) {
+                System.err.println("Model not fetched: " + e.getMessage());
+                return e.usage() ? 2 : 1;
+            }
             try (InpaintModel loaded = InpaintModel.load(InpaintModel.Options.of(config))) {
                 Calibration calibration = Calibration.measure(loaded);
                 Path file = Calibration.fileFor(config.model().path());

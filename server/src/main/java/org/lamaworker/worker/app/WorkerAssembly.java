@@ -71,7 +71,14 @@ final class WorkerAssembly {
         pipelinePool = vertx.createSharedWorkerExecutor("lama-pipeline", pools.pipelineThreads());
         // Loads and warms the sessions, which the runner threads then run: long blocking calls.
         loading = vertx.createSharedWorkerExecutor("lama-model-load", 1, 10, TimeUnit.MINUTES);
-        store = new ObjectStore(vertx, config.storage(), storagePool, config.image().maxBytes());
+        try {
+            store =
+                    new ObjectStore(
+                            vertx, config.storage(), storagePool, config.image().maxBytes());
+        } catch (RuntimeException e) {
+            // A failed future, so that the verticle's recovery stops what was built so far.
+            return Future.failedFuture(e);
+        }
         stage = "checking storage";
         return store.bucketExists(config.storage().bucket())
                 .recover(
@@ -213,14 +220,14 @@ final class WorkerAssembly {
         return stopped.eventually(
                         () -> publisher == null ? Future.succeededFuture() : publisher.close())
                 .eventually(
+                        // Off the event loop: a session waits up to 30 s for a run to stop, and
+                        // the runner threads are joined.
+                        () ->
+                                loading == null
+                                        ? Future.succeededFuture()
+                                        : loading.executeBlocking(this::closeModel))
+                .eventually(
                         () -> {
-                            // Sessions first: closing one stops its runs still in progress (the
-                            // grace ran out; their jobs are redelivered) and refuses new ones, so
-                            // the runner threads then end at once.
-                            sessions.forEach(InpaintModel::close);
-                            if (runner != null) {
-                                runner.close();
-                            }
                             if (store != null) {
                                 store.close();
                             }
@@ -228,6 +235,18 @@ final class WorkerAssembly {
                                             close(storagePool), close(pipelinePool), close(loading))
                                     .<Void>mapEmpty();
                         });
+    }
+
+    /**
+     * Sessions first: closing one stops its runs still in progress (the grace ran out; their jobs
+     * are redelivered) and refuses new ones, so the runner threads then end at once.
+     */
+    private Void closeModel() {
+        sessions.forEach(InpaintModel::close);
+        if (runner != null) {
+            runner.close();
+        }
+        return null;
     }
 
     private static Future<Void> close(WorkerExecutor pool) {

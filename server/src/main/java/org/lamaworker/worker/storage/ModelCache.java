@@ -54,7 +54,11 @@ public final class ModelCache {
                                 LOG.info("Model {} from the cache: {}", location, file);
                                 return Future.succeededFuture(file);
                             }
-                            Path partial = file.resolveSibling(name + ".part");
+                            // A name of its own: workers sharing the cache may download at once
+                            // (S3 downloads take no lock), and none may spoil another's file.
+                            Path partial =
+                                    file.resolveSibling(
+                                            name + "." + java.util.UUID.randomUUID() + ".s3part");
                             LOG.info("Downloading model {} to {}", location, file);
                             return store.download(ref, partial)
                                     .compose(

@@ -91,6 +91,16 @@ public final class ModelFetcher {
      */
     public Path fetch(DownloadProgress progress)
             throws ModelDownloadException, InterruptedException {
+        // Checked without the download lock first: a cache baked into an image or on a read-only
+        // volume holds the verified file, and there a lock file could not even be created.
+        try {
+            if (cached()) {
+                LOG.info("Model {} is in the cache: {}", model.fileName(), target());
+                return target();
+            }
+        } catch (IOException e) {
+            LOG.debug("Cache check of {} failed: {}", target(), e.toString());
+        }
         List<String> failures = new ArrayList<>();
         String mirror = model.mirror();
         if (mirror != null) {
