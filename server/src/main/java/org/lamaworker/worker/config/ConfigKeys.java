@@ -45,6 +45,7 @@ public final class ConfigKeys {
         d.put("model.catalog", "");
         d.put("model.allowInsecureHttp", "false");
         d.put("model.proxy", "");
+        d.put("model.noProxy", "");
         d.put("model.contract", "auto");
         d.put("model.outputScale", "auto");
         d.put("inference.device", "cpu");

@@ -337,7 +337,8 @@ public final class ConfigLoader {
                 entry,
                 blankToNull(v.get("model.mirror")),
                 bool(v, "model.allowInsecureHttp"),
-                proxy(v, environment));
+                proxy(v, environment),
+                noProxy(v, environment));
     }
 
     /**
@@ -368,6 +369,33 @@ public final class ConfigLoader {
                     "the HTTPS proxy (model.proxy or HTTPS_PROXY) must be host:port or"
                             + " http://host:port");
         }
+    }
+
+    /**
+     * Hosts downloads reach without the proxy: {@code model.noProxy}, else the {@code NO_PROXY} (or
+     * {@code no_proxy}) environment variable; comma-separated, a leading {@code .} or {@code *.}
+     * dropped, so that each entry covers a host and its sub-domains.
+     */
+    private static List<String> noProxy(Map<String, String> v, Map<String, String> environment) {
+        String value = blankToNull(v.get("model.noProxy"));
+        if (value == null) {
+            value = blankToNull(environment.get("NO_PROXY"));
+        }
+        if (value == null) {
+            value = blankToNull(environment.get("no_proxy"));
+        }
+        if (value == null) {
+            return List.of();
+        }
+        return java.util.Arrays.stream(value.split(","))
+                .map(h -> h.trim().toLowerCase(java.util.Locale.ROOT))
+                .map(
+                        h ->
+                                h.startsWith("*.")
+                                        ? h.substring(2)
+                                        : h.startsWith(".") ? h.substring(1) : h)
+                .filter(h -> !h.isEmpty())
+                .toList();
     }
 
     /** {@code auto}: one per core, at least 2, so one long decode never stalls the others. */

@@ -234,6 +234,8 @@ public record WorkerConfig(
      *     remote}'s host, by file name, or {@code null}
      * @param allowInsecureHttp whether {@code http://} sources other than loopback are accepted
      * @param proxy the HTTPS proxy for downloads, or {@code null} for the JVM's settings
+     * @param noProxy hosts reached without {@code proxy}: a name matches itself and its sub-domains
+     *     ({@code example.com} covers {@code models.example.com}); {@code *} all
      */
     public record Model(
             Path path,
@@ -246,9 +248,11 @@ public record WorkerConfig(
             ModelCatalog.Entry entry,
             String mirror,
             boolean allowInsecureHttp,
-            URI proxy) {
+            URI proxy,
+            java.util.List<String> noProxy) {
         /** Validates the sources and the checksum. */
         public Model {
+            noProxy = noProxy == null ? java.util.List.of() : java.util.List.copyOf(noProxy);
             if (sha256 != null && !sha256.matches("[0-9a-f]{64}")) {
                 throw new ConfigException("model.sha256 must be 64 lower-case hex digits");
             }
@@ -318,7 +322,8 @@ public record WorkerConfig(
                     null,
                     null,
                     allowInsecureHttp,
-                    proxy);
+                    proxy,
+                    noProxy);
         }
 
         /** The file's size when the catalogue pins it, else -1. */

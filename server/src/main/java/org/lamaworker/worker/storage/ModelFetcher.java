@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.ExecutionException;
 import org.lamaworker.worker.config.WorkerConfig;
 import org.slf4j.Logger;
@@ -43,7 +44,7 @@ public final class ModelFetcher {
             throw new IllegalArgumentException("not a model fetched over http(s)");
         }
         this.model = model;
-        this.http = new HttpModelDownload(httpClient(model.proxy()));
+        this.http = new HttpModelDownload(httpClient(model.proxy(), model.noProxy()));
         this.store = store;
         this.storageIo = storageIo;
     }
@@ -51,14 +52,14 @@ public final class ModelFetcher {
     /**
      * The HTTP client for downloads: redirects followed (public hosts answer with a CDN's address)
      * but never from https to http, a bounded connect time, and the configured proxy for every host
-     * but this machine, else the JVM's proxy settings.
+     * but this machine and {@code noProxy}'s, else the JVM's proxy settings.
      */
-    static HttpClient httpClient(URI proxy) {
+    static HttpClient httpClient(URI proxy, List<String> noProxy) {
         ProxySelector selector = ProxySelector.getDefault();
         if (proxy != null) {
             InetSocketAddress address =
                     InetSocketAddress.createUnresolved(proxy.getHost(), proxy.getPort());
-            selector = new LoopbackDirect(ProxySelector.of(address));
+            selector = new Direct(ProxySelector.of(address), noProxy);
         }
         HttpClient.Builder builder =
                 HttpClient.newBuilder()
@@ -254,17 +255,26 @@ public final class ModelFetcher {
         return WorkerConfig.Model.printable(location);
     }
 
-    /** A proxy for every host but this machine, which is reached directly. */
-    private static final class LoopbackDirect extends ProxySelector {
+    /** A proxy for every host but this machine and the no-proxy list's, reached directly. */
+    private static final class Direct extends ProxySelector {
         private final ProxySelector proxied;
+        private final List<String> noProxy;
 
-        LoopbackDirect(ProxySelector proxied) {
+        Direct(ProxySelector proxied, List<String> noProxy) {
             this.proxied = proxied;
+            this.noProxy = noProxy;
         }
 
         @Override
         public List<Proxy> select(URI uri) {
-            if (uri.getHost() != null && WorkerConfig.Model.isLoopback(uri.getHost())) {
+            String host = uri.getHost() == null ? "" : uri.getHost().toLowerCase(Locale.ROOT);
+            if (WorkerConfig.Model.isLoopback(host)
+                    || noProxy.stream()
+                            .anyMatch(
+                                    h ->
+                                            h.equals("*")
+                                                    || host.equals(h)
+                                                    || host.endsWith("." + h))) {
                 return List.of(Proxy.NO_PROXY);
             }
             return proxied.select(uri);

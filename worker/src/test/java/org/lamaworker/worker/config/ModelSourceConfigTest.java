@@ -148,5 +148,13 @@ class ModelSourceConfigTest {
                 .hasPort(3128);
         assertThat(load(Map.of("model.proxy", "gate:8080")).proxy()).hasHost("gate");
         assertThat(load(Map.of()).proxy()).isNull();
+        assertThat(
+                        ConfigLoader.load(
+                                        null,
+                                        Map.of("NO_PROXY", "corp.example, .lan,*.svc"),
+                                        Map.of())
+                                .model()
+                                .noProxy())
+                .containsExactly("corp.example", "lan", "svc");
     }
 }

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,7 +25,9 @@ import org.lamaworker.worker.config.WorkerConfig;
 class ModelFetcherTest {
     @Test
     void aConfiguredProxyServesEveryHostButThisMachine() {
-        HttpClient client = ModelFetcher.httpClient(URI.create("http://proxy.internal:3128"));
+        HttpClient client =
+                ModelFetcher.httpClient(
+                        URI.create("http://proxy.internal:3128"), List.of("corp.example"));
         assertThat(client.followRedirects()).isEqualTo(HttpClient.Redirect.NORMAL);
         var selector = client.proxy().orElseThrow();
         assertThat(selector.select(URI.create("https://huggingface.co/Carve/LaMa-ONNX")))
@@ -36,6 +39,12 @@ class ModelFetcherTest {
                 .containsExactly(Proxy.NO_PROXY);
         assertThat(selector.select(URI.create("http://localhost:8080/x.onnx")))
                 .containsExactly(Proxy.NO_PROXY);
+        assertThat(selector.select(URI.create("https://mirror.corp.example/models/x.onnx")))
+                .as("NO_PROXY covers sub-domains")
+                .containsExactly(Proxy.NO_PROXY);
+        assertThat(selector.select(URI.create("https://notcorp.example/x.onnx")))
+                .as("but not other names ending alike")
+                .doesNotContain(Proxy.NO_PROXY);
     }
 
     @Test
