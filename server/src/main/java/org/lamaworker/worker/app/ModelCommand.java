@@ -122,8 +122,10 @@ public final class ModelCommand implements Runnable {
             mixinStandardHelpOptions = true,
             description = {
                 "Download a model into model.cacheDir ahead of time (mirror first, then the source),"
-                        + " check its size and SHA-256, and print where it is. Exit status: 0 when"
-                        + " the verified file is there, 1 when it could not be had (unreachable,"
+                        + " check it against its pin (a catalogue name's size and SHA-256, or"
+                        + " model.sha256: required for a URL, optional for s3://), and print where"
+                        + " it is. Exit status: 0 when the file is there, 1 when it could not be had"
+                        + " (unreachable,"
                         + " wrong size or checksum: nothing is kept), 2 on usage errors."
             })
     static final class Fetch implements Callable<Integer> {

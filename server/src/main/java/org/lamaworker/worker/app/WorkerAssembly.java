@@ -69,8 +69,9 @@ final class WorkerAssembly {
         WorkerConfig.Pools pools = config.pools();
         storagePool = vertx.createSharedWorkerExecutor("lama-storage", pools.storageThreads());
         pipelinePool = vertx.createSharedWorkerExecutor("lama-pipeline", pools.pipelineThreads());
-        // Loads and warms the sessions, which the runner threads then run: long blocking calls.
-        loading = vertx.createSharedWorkerExecutor("lama-model-load", 1, 10, TimeUnit.MINUTES);
+        // Fetches, loads and warms the model, which the runner threads then run: long blocking
+        // calls (a 208 MB download on a slow link among them), so Vert.x warns only after an hour.
+        loading = vertx.createSharedWorkerExecutor("lama-model-load", 1, 60, TimeUnit.MINUTES);
         try {
             store =
                     new ObjectStore(
