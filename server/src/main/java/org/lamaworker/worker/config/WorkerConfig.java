@@ -68,9 +68,8 @@ public record WorkerConfig(
     /** A copy pointing at the given broker and S3 endpoint, e.g. the embedded ones. */
     public WorkerConfig withServers(
             String bootstrapServers, URI s3Endpoint, String accessKey, Secret secretKey) {
-        return new WorkerConfig(
+        return with(
                 workerId,
-                maxInFlight,
                 kafka.withBootstrapServers(bootstrapServers),
                 new Storage(
                         s3Endpoint,
@@ -81,6 +80,16 @@ public record WorkerConfig(
                         storage.caFile(),
                         storage.allowedBuckets(),
                         storage.outputPrefix()),
+                model);
+    }
+
+    /** A copy with these parts replaced and the rest kept. */
+    private WorkerConfig with(String id, Kafka kafka, Storage storage, Model model) {
+        return new WorkerConfig(
+                id,
+                maxInFlight,
+                kafka,
+                storage,
                 model,
                 inference,
                 image,
@@ -398,34 +407,12 @@ public record WorkerConfig(
 
     /** A copy with another worker id (several workers in one process, as in the bench). */
     public WorkerConfig withWorkerId(String id) {
-        return new WorkerConfig(
-                id,
-                maxInFlight,
-                kafka,
-                storage,
-                model,
-                inference,
-                image,
-                delivery,
-                management,
-                pools,
-                embeddedDir);
+        return with(id, kafka, storage, model);
     }
 
     /** A copy whose model is the given local file. */
     public WorkerConfig withModelFile(Path file) {
-        return new WorkerConfig(
-                workerId,
-                maxInFlight,
-                kafka,
-                storage,
-                model.atLocalFile(file),
-                inference,
-                image,
-                delivery,
-                management,
-                pools,
-                embeddedDir);
+        return with(workerId, kafka, storage, model.atLocalFile(file));
     }
 
     /**
