@@ -106,7 +106,8 @@ public final class EmbeddedKafka implements AutoCloseable {
         RuntimeException failure = null;
         for (int attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
             try {
-                return startOn(dataDir, clusterId, FreePorts.pick(), FreePorts.pick());
+                int[] ports = FreePorts.pick(2);
+                return startOn(dataDir, clusterId, ports[0], ports[1]);
             } catch (RuntimeException e) {
                 failure = failure == null ? e : addSuppressed(failure, e);
                 if (!isBindFailure(e)) {
