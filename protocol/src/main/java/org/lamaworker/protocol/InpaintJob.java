@@ -56,20 +56,26 @@ public record InpaintJob(
     }
 
     /**
-     * The output location: {@link #output()} when given, otherwise key {@code
-     * results/<jobId>.<ext>} in the image's bucket, where ext follows the output format ({@code
-     * png}, {@code jpg} or {@code webp}).
+     * The output location for output in the given format: {@link #output()} when given, otherwise
+     * key {@code results/<jobId>.<ext>} in the image's bucket, where ext follows the format ({@code
+     * png}, {@code jpg} or {@code webp}). With {@code format=auto} the format is the input's, known
+     * once the image is read.
+     *
+     * @param format the output's format: {@code png}, {@code jpeg} or {@code webp}
      */
-    public ObjectRef outputOrDefault() {
+    public ObjectRef outputOrDefault(String format) {
         if (output != null) {
             return output;
         }
-        String extension =
-                switch (options.format() == null ? "png" : options.format()) {
-                    case "jpeg" -> "jpg";
-                    case "webp" -> "webp";
-                    default -> "png";
-                };
-        return new ObjectRef(image.bucket(), "results/" + jobId + "." + extension);
+        return new ObjectRef(image.bucket(), "results/" + jobId + "." + extension(format));
+    }
+
+    /** The file name extension for an output format: {@code png}, {@code jpg} or {@code webp}. */
+    public static String extension(String format) {
+        return switch (format) {
+            case "jpeg" -> "jpg";
+            case "webp" -> "webp";
+            default -> "png";
+        };
     }
 }

@@ -14,8 +14,14 @@ import java.util.Set;
  * @param maskDilatePx grow the mask by this many pixels (0-64) so strokes cover object edges
  * @param fillHoles fill regions enclosed by the mask (a hollow ring becomes a disc)
  * @param resizeMask scale a mask whose size differs from the image's instead of failing
- * @param format output image format, {@code png} (default), {@code jpeg} or {@code webp}
- * @param quality JPEG quality 1-100, only with {@code format=jpeg}
+ * @param format output image format: {@code auto} (the input's own format: JPEG, PNG or WebP, other
+ *     formats as PNG), {@code png}, {@code jpeg} or {@code webp}; default the worker's {@code
+ *     output.format}, itself {@code auto} by default
+ * @param quality 1-100 for lossy output (JPEG, lossy WebP); without it a JPEG or lossy WebP input's
+ *     own quality, estimated from the file, is used. A given quality makes WebP output lossy. Not
+ *     allowed with {@code format=png}
+ * @param stripMetadata drop EXIF (camera, capture time, GPS) and XMP from the output; the colour
+ *     profile is kept. Default the worker's {@code output.stripMetadata} ({@code false})
  */
 public record JobOptions(
         String strategy,
@@ -24,10 +30,26 @@ public record JobOptions(
         Boolean fillHoles,
         Boolean resizeMask,
         String format,
-        Integer quality) {
+        Integer quality,
+        Boolean stripMetadata) {
     /** Options that leave every choice to the worker's defaults. */
     public static final JobOptions DEFAULTS =
-            new JobOptions(null, null, null, null, null, null, null);
+            new JobOptions(null, null, null, null, null, null, null, null);
+
+    /** The output format names ({@code jpg} is also accepted, as {@code jpeg}). */
+    public static final Set<String> FORMATS = Set.of("auto", "png", "jpeg", "webp");
+
+    /** Options as before metadata handling existed: everything but {@code stripMetadata}. */
+    public JobOptions(
+            String strategy,
+            Integer maskThreshold,
+            Integer maskDilatePx,
+            Boolean fillHoles,
+            Boolean resizeMask,
+            String format,
+            Integer quality) {
+        this(strategy, maskThreshold, maskDilatePx, fillHoles, resizeMask, format, quality, null);
+    }
 
     /** The strategy names. */
     public static final Set<String> STRATEGIES = Set.of("auto", "crop", "resize", "original");
@@ -59,14 +81,14 @@ public record JobOptions(
             if (format.equals("jpg")) {
                 format = "jpeg";
             }
-            Checks.check(
-                    format.equals("png") || format.equals("jpeg") || format.equals("webp"),
-                    "format",
-                    "must be png, jpeg or webp");
+            Checks.check(FORMATS.contains(format), "format", "must be auto, png, jpeg or webp");
         }
         if (quality != null) {
             Checks.check(quality >= 1 && quality <= 100, "quality", "must be 1-100");
-            Checks.check("jpeg".equals(format), "quality", "applies only with format=jpeg");
+            Checks.check(
+                    !"png".equals(format),
+                    "quality",
+                    "applies only to lossy output (jpeg, webp or auto), not to format=png");
         }
     }
 }

@@ -33,7 +33,8 @@ class JsonCodecTest {
         assertThat(job.image()).isEqualTo(new ObjectRef("photos", "in/cat.jpg"));
         assertThat(job.options()).isEqualTo(JobOptions.DEFAULTS);
         assertThat(job.attributes()).isEmpty();
-        assertThat(job.outputOrDefault()).isEqualTo(new ObjectRef("photos", "results/job-1.png"));
+        assertThat(job.outputOrDefault("png"))
+                .isEqualTo(new ObjectRef("photos", "results/job-1.png"));
     }
 
     @Test
@@ -45,7 +46,7 @@ class JsonCodecTest {
                         new ObjectRef("in-bucket", "a/b.png"),
                         new ObjectRef("in-bucket", "a/b.mask.png"),
                         new ObjectRef("out.bucket", "x/y.jpg"),
-                        new JobOptions("crop", 200, 5, false, true, "jpeg", 80),
+                        new JobOptions("crop", 200, 5, false, true, "jpeg", 80, true),
                         Instant.parse("2026-11-24T10:15:30Z"),
                         Map.of("tenant", "t1"));
         byte[] json = JsonCodec.encode(job);
@@ -66,7 +67,25 @@ class JsonCodecTest {
                         null,
                         null);
         assertThat(job.options().format()).isEqualTo("jpeg");
-        assertThat(job.outputOrDefault().key()).isEqualTo("results/j.jpg");
+        assertThat(job.outputOrDefault(job.options().format()).key()).isEqualTo("results/j.jpg");
+    }
+
+    @Test
+    void qualityGoesWithEveryLossyOrAutoFormat() {
+        for (String format : new String[] {null, "auto", "jpeg", "webp"}) {
+            JobOptions options = new JobOptions(null, null, null, null, null, format, 75, false);
+            assertThat(options.quality()).isEqualTo(75);
+        }
+        assertThat(new JobOptions(null, null, null, null, null, "AUTO", null).format())
+                .isEqualTo("auto");
+        InpaintJob job =
+                JsonCodec.decodeJob(
+                        ("{\"version\":1,\"jobId\":\"w\",\"image\":{\"bucket\":\"photos\",\"key\":\"a\"},"
+                                        + "\"mask\":{\"bucket\":\"photos\",\"key\":\"b\"},"
+                                        + "\"options\":{\"format\":\"webp\",\"stripMetadata\":true}}")
+                                .getBytes(UTF_8));
+        assertThat(job.options().stripMetadata()).isTrue();
+        assertThat(job.outputOrDefault("webp").key()).isEqualTo("results/w.webp");
     }
 
     @ParameterizedTest
@@ -85,6 +104,9 @@ class JsonCodecTest {
                 "{\"version\":1,\"jobId\":\"j\",\"image\":{\"bucket\":\"photos\",\"key\":\"a\"},\"mask\":{\"bucket\":\"photos\",\"key\":\"b\"},\"options\":{\"maskDilatePx\":65}}|options.maskDilatePx",
                 "{\"version\":1,\"jobId\":\"j\",\"image\":{\"bucket\":\"photos\",\"key\":\"a\"},\"mask\":{\"bucket\":\"photos\",\"key\":\"b\"},\"extra\":1}|extra",
                 "{\"jobId\":\"j\",\"image\":{\"bucket\":\"photos\",\"key\":\"a\"},\"mask\":{\"bucket\":\"photos\",\"key\":\"b\"}}|version",
+                "{\"version\":1,\"jobId\":\"j\",\"image\":{\"bucket\":\"photos\",\"key\":\"a\"},\"mask\":{\"bucket\":\"photos\",\"key\":\"b\"},\"options\":{\"format\":\"gif\"}}|options.format",
+                "{\"version\":1,\"jobId\":\"j\",\"image\":{\"bucket\":\"photos\",\"key\":\"a\"},\"mask\":{\"bucket\":\"photos\",\"key\":\"b\"},\"options\":{\"format\":\"png\",\"quality\":80}}|options.quality",
+                "{\"version\":1,\"jobId\":\"j\",\"image\":{\"bucket\":\"photos\",\"key\":\"a\"},\"mask\":{\"bucket\":\"photos\",\"key\":\"b\"},\"options\":{\"stripMetadata\":\"yes\"}}|options.stripMetadata",
             })
     void namesTheBadField(String json, String field) {
         ProtocolException e = refusal(json);

@@ -164,7 +164,16 @@ public final class Admission {
          * largest model run. A price above the worst case keeps the worst case.
          */
         public void priceJob(long picturePixels, List<Tile> tiles) {
-            reservation.shrinkTo(costs.jobBytes(picturePixels, tiles, maxBatch));
+            priceJob(picturePixels, 0, tiles);
+        }
+
+        /**
+         * As {@link #priceJob(long, List)} for a picture that costs more per pixel than an 8-bit
+         * sRGB one ({@link CostModel#jobBytes(long, double, List, int)}).
+         */
+        public void priceJob(long picturePixels, double extraBytesPerPixel, List<Tile> tiles) {
+            reservation.shrinkTo(
+                    costs.jobBytes(picturePixels, extraBytesPerPixel, tiles, maxBatch));
         }
 
         /** Bytes held now. */

@@ -19,6 +19,15 @@ public record CostModel(
     public static final double HOST_BYTES_PER_PIXEL = 32;
 
     /**
+     * Host bytes a 16-bit picture adds per pixel: its 16-bit samples and the result's (8 bytes
+     * each) and the decoder's 16-bit raster (8). Counted from the arrays' sizes, not measured.
+     */
+    public static final double DEEP_BYTES_PER_PIXEL = 24;
+
+    /** Host bytes a picture with a colour profile adds per pixel: the sRGB view the model reads. */
+    public static final double PROFILE_BYTES_PER_PIXEL = 4;
+
+    /**
      * The built-in reference fill model: {@code model calibrate} measured 87 bytes per input pixel
      * on CPU (see BENCHMARKS.md); 128 leaves a margin.
      */
@@ -34,8 +43,19 @@ public record CostModel(
         return new CostModel(0, 4096, HOST_BYTES_PER_PIXEL);
     }
 
-    /** A job of {@code picturePixels} whose tiles run at most {@code maxBatch} at a time. */
+    /** A job of an 8-bit sRGB picture of {@code picturePixels}. */
     public long jobBytes(long picturePixels, List<Tile> tiles, int maxBatch) {
+        return jobBytes(picturePixels, 0, tiles, maxBatch);
+    }
+
+    /**
+     * A job of {@code picturePixels} whose tiles run at most {@code maxBatch} at a time.
+     *
+     * @param extraBytesPerPixel what the picture adds to {@link #hostBytesPerPixel}: {@link
+     *     #DEEP_BYTES_PER_PIXEL} for 16 bits, {@link #PROFILE_BYTES_PER_PIXEL} for a colour profile
+     */
+    public long jobBytes(
+            long picturePixels, double extraBytesPerPixel, List<Tile> tiles, int maxBatch) {
         long largestRun = 0;
         if (!tiles.isEmpty()) {
             long largestTile = 0;
@@ -51,10 +71,15 @@ public record CostModel(
             }
             largestRun = largestTile * Math.min(sameSize, maxBatch);
         }
-        return (long) (picturePixels * hostBytesPerPixel + largestRun * modelBytesPerTensorPixel);
+        return (long)
+                (picturePixels * (hostBytesPerPixel + extraBytesPerPixel)
+                        + largestRun * modelBytesPerTensorPixel);
     }
 
-    /** The most any job can need: the largest picture accepted, the largest run possible. */
+    /**
+     * The most any job can need: the largest picture accepted, 16-bit and with a colour profile,
+     * and the largest run possible.
+     */
     public long worstCaseBytes(
             long maxPicturePixels, ModelInfo model, long maxDynamicPixels, int maxBatch) {
         long run =
@@ -63,6 +88,7 @@ public record CostModel(
                         : (long) model.shape().fixedWidth()
                                 * model.shape().fixedHeight()
                                 * (model.batchAxis() ? maxBatch : 1);
-        return (long) (maxPicturePixels * hostBytesPerPixel + run * modelBytesPerTensorPixel);
+        double perPixel = hostBytesPerPixel + DEEP_BYTES_PER_PIXEL + PROFILE_BYTES_PER_PIXEL;
+        return (long) (maxPicturePixels * perPixel + run * modelBytesPerTensorPixel);
     }
 }

@@ -4,6 +4,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.lamaworker.protocol.JobOptions;
 import org.lamaworker.protocol.ProtocolException;
@@ -35,7 +37,14 @@ public final class InpaintCommand implements Callable<Integer> {
     @Option(names = "--mask", required = true, paramLabel = "FILE")
     Path mask;
 
-    @Option(names = "--out", required = true, paramLabel = "FILE")
+    @Option(
+            names = "--out",
+            required = true,
+            paramLabel = "FILE",
+            description =
+                    "Where the result goes. Without --option format=..., its extension (.png,"
+                            + " .jpg, .jpeg, .webp) chooses the format; another extension keeps"
+                            + " the input's (format=auto).")
     Path out;
 
     @Option(
@@ -62,7 +71,12 @@ public final class InpaintCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         JobOptions options;
         try {
-            options = OptionArguments.validate(OptionArguments.parse(optionArguments));
+            Map<String, Object> given = OptionArguments.parse(optionArguments);
+            String named = formatOf(out);
+            if (!given.containsKey("format") && named != null) {
+                given.put("format", named);
+            }
+            options = OptionArguments.validate(given);
         } catch (IllegalArgumentException | ProtocolException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -106,5 +120,20 @@ public final class InpaintCommand implements Callable<Integer> {
             spec.commandLine().getErr().println(error.code() + ": " + error.message());
             return 1;
         }
+    }
+
+    /** The output format a file name asks for, or {@code null} when its extension names none. */
+    static String formatOf(Path file) {
+        String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
+        if (name.endsWith(".png")) {
+            return "png";
+        }
+        if (name.endsWith(".jpg") || name.endsWith(".jpeg")) {
+            return "jpeg";
+        }
+        if (name.endsWith(".webp")) {
+            return "webp";
+        }
+        return null;
     }
 }

@@ -72,7 +72,9 @@ public final class ConfigKeys {
         d.put("mask.fillHoles", "true");
         d.put("mask.seamPx", "2");
         d.put("mask.maxParts", "1000");
+        d.put("output.format", "auto");
         d.put("output.jpegQuality", "92");
+        d.put("output.stripMetadata", "false");
         d.put("management.host", "0.0.0.0");
         d.put("management.port", "8081");
         d.put("log.format", "text");

@@ -192,7 +192,9 @@ public final class ConfigLoader {
                         integer(v, "mask.dilatePx"),
                         bool(v, "mask.fillHoles"),
                         integer(v, "mask.seamPx"),
-                        integer(v, "mask.maxParts")),
+                        integer(v, "mask.maxParts"),
+                        outputFormat(required(v, "output.format")),
+                        bool(v, "output.stripMetadata")),
                 new WorkerConfig.Delivery(
                         integer(v, "retry.maxAttempts"),
                         longValue(v, "retry.initialBackoff"),
@@ -536,5 +538,11 @@ public final class ConfigLoader {
         } catch (NumberFormatException e) {
             throw new ConfigException(key + " must be a whole number, got '" + value + "'");
         }
+    }
+
+    /** {@code output.format}, with {@code jpg} read as {@code jpeg} as jobs may spell it. */
+    private static String outputFormat(String value) {
+        String format = value.trim().toLowerCase(Locale.ROOT);
+        return format.equals("jpg") ? "jpeg" : format;
     }
 }

@@ -485,7 +485,11 @@ public record WorkerConfig(
      * @param maxPixels pictures declaring more pixels are refused before decoding
      * @param maxBytes objects larger than this are refused before download
      * @param maskThreshold default mask binarisation threshold (1-255)
-     * @param jpegQuality default JPEG output quality (1-100)
+     * @param jpegQuality quality (1-100) of lossy output when neither the job nor the input gives
+     *     one (a PNG written as JPEG, say)
+     * @param outputFormat output format when a job names none: {@code auto} (the input's own),
+     *     {@code png}, {@code jpeg} or {@code webp}
+     * @param stripMetadata whether EXIF and XMP are dropped from outputs when a job does not say
      * @param maskDilatePx default growth of the mask, in pixels (0-64)
      * @param fillHoles whether enclosed holes of a mask are filled by default
      * @param seamPx width of the feathered seam outside the mask where model output blends in
@@ -499,9 +503,18 @@ public record WorkerConfig(
             int maskDilatePx,
             boolean fillHoles,
             int seamPx,
-            int maskMaxParts) {
+            int maskMaxParts,
+            String outputFormat,
+            boolean stripMetadata) {
+        /** The values {@code output.format} takes. */
+        public static final Set<String> OUTPUT_FORMATS = Set.of("auto", "png", "jpeg", "webp");
+
         /** Validates ranges. */
         public Image {
+            if (!OUTPUT_FORMATS.contains(outputFormat)) {
+                throw new ConfigException(
+                        "output.format must be auto, png, jpeg or webp, got " + outputFormat);
+            }
             if (maxPixels < 1 || maxBytes < 1) {
                 throw new ConfigException("image.maxPixels and image.maxBytes must be >= 1");
             }

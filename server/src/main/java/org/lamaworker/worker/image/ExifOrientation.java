@@ -1,75 +1,80 @@
 package org.lamaworker.worker.image;
 
 /**
- * Reads the EXIF orientation tag (0x0112) of a JPEG and turns a picture the way a viewer would.
- * Cameras and phones store pictures as the sensor saw them and record how to turn them; a mask
- * drawn on the picture as displayed only lines up once that turn is applied.
+ * Reads the EXIF orientation tag (0x0112) and turns a picture the way a viewer would. Cameras and
+ * phones store pictures as the sensor saw them and record how to turn them; a mask drawn on the
+ * picture as displayed only lines up once that turn is applied. Browsers honour the tag in JPEG,
+ * PNG and WebP alike, and so does the worker.
  */
 public final class ExifOrientation {
     /** No turn. */
     public static final int NORMAL = 1;
 
+    private static final int ORIENTATION_TAG = 0x0112;
+
     private ExifOrientation() {}
 
     /**
-     * The orientation (1-8) a JPEG records, or {@link #NORMAL} when it records none or is not a
-     * JPEG.
+     * The orientation (1-8) an EXIF block records, or {@link #NORMAL} when it records none.
+     *
+     * @param tiff the EXIF block: a TIFF header ({@code II*\0} or {@code MM\0*}) and its IFDs, or
+     *     {@code null}
      */
-    public static int of(byte[] bytes) {
-        if (bytes.length < 4 || (bytes[0] & 0xff) != 0xff || (bytes[1] & 0xff) != 0xd8) {
+    public static int of(byte[] tiff) {
+        int at = orientationValueOffset(tiff);
+        if (at < 0) {
             return NORMAL;
         }
-        int p = 2;
-        while (p + 4 <= bytes.length && (bytes[p] & 0xff) == 0xff) {
-            int marker = bytes[p + 1] & 0xff;
-            if (marker == 0xda || marker == 0xd9) {
-                break; // image data starts: no more metadata segments
-            }
-            int length = u16(bytes, p + 2, false);
-            if (length < 2 || p + 2 + length > bytes.length) {
-                break;
-            }
-            if (marker == 0xe1 && length >= 16 && startsWith(bytes, p + 4, "Exif\0\0")) {
-                int orientation = fromTiff(bytes, p + 10, p + 2 + length);
-                if (orientation != 0) {
-                    return orientation;
-                }
-            }
-            p += 2 + length;
-        }
-        return NORMAL;
+        int value = u16(tiff, at, tiff[0] == 'I');
+        return value >= 1 && value <= 8 ? value : NORMAL;
     }
 
-    /** The orientation tag of IFD0 in a TIFF block {@code [start, end)}, or 0. */
-    private static int fromTiff(byte[] b, int start, int end) {
-        if (start + 8 > end) {
-            return 0;
+    /**
+     * A copy of an EXIF block with its orientation set to {@link #NORMAL}, for a picture whose
+     * pixels were turned to match: left as it was, viewers would turn it again.
+     */
+    public static byte[] normalised(byte[] tiff) {
+        int at = orientationValueOffset(tiff);
+        if (at < 0) {
+            return tiff;
+        }
+        byte[] copy = tiff.clone();
+        boolean little = tiff[0] == 'I';
+        copy[at] = (byte) (little ? NORMAL : 0);
+        copy[at + 1] = (byte) (little ? 0 : NORMAL);
+        return copy;
+    }
+
+    /** Where IFD0's orientation value sits in the block, or -1. */
+    private static int orientationValueOffset(byte[] b) {
+        if (b == null || b.length < 8) {
+            return -1;
         }
         boolean little;
-        if (b[start] == 'I' && b[start + 1] == 'I') {
+        if (b[0] == 'I' && b[1] == 'I') {
             little = true;
-        } else if (b[start] == 'M' && b[start + 1] == 'M') {
+        } else if (b[0] == 'M' && b[1] == 'M') {
             little = false;
         } else {
-            return 0;
+            return -1;
         }
-        long ifd = u32(b, start + 4, little);
-        if (ifd < 8 || start + ifd + 2 > end) {
-            return 0;
+        long ifd = u32(b, 4, little);
+        if (ifd < 8 || ifd + 2 > b.length) {
+            return -1;
         }
-        int entries = u16(b, (int) (start + ifd), little);
-        int first = (int) (start + ifd + 2);
+        int entries = u16(b, (int) ifd, little);
+        int first = (int) ifd + 2;
         for (int i = 0; i < entries; i++) {
             int entry = first + 12 * i;
-            if (entry + 12 > end) {
-                return 0;
+            if (entry + 12 > b.length) {
+                return -1;
             }
-            if (u16(b, entry, little) == 0x0112) {
-                int value = u16(b, entry + 8, little);
-                return value >= 1 && value <= 8 ? value : 0;
+            // A SHORT (type 3) with one value, stored in the entry itself.
+            if (u16(b, entry, little) == ORIENTATION_TAG && u16(b, entry + 2, little) == 3) {
+                return entry + 8;
             }
         }
-        return 0;
+        return -1;
     }
 
     /** Whether the orientation swaps width and height (a quarter turn). */
@@ -77,7 +82,7 @@ public final class ExifOrientation {
         return orientation >= 5 && orientation <= 8;
     }
 
-    /** The picture as it displays under the given orientation. */
+    /** The picture as it displays under the given orientation, 16-bit samples included. */
     public static Picture apply(Picture picture, int orientation) {
         if (orientation <= NORMAL || orientation > 8) {
             return picture;
@@ -89,6 +94,8 @@ public final class ExifOrientation {
         int oh = swap ? w : h;
         int[] in = picture.argb();
         int[] out = new int[in.length];
+        short[] deepIn = picture.deep();
+        short[] deepOut = deepIn == null ? null : new short[deepIn.length];
         for (int y = 0; y < oh; y++) {
             for (int x = 0; x < ow; x++) {
                 int sx;
@@ -123,28 +130,24 @@ public final class ExifOrientation {
                         sy = x;
                     } // 8
                 }
-                out[y * ow + x] = in[sy * w + sx];
+                int target = y * ow + x;
+                int source = sy * w + sx;
+                out[target] = in[source];
+                if (deepOut != null) {
+                    System.arraycopy(deepIn, 4 * source, deepOut, 4 * target, 4);
+                }
             }
         }
-        return new Picture(ow, oh, out, picture.hasAlpha());
+        return new Picture(ow, oh, out, picture.hasAlpha(), deepOut);
     }
 
-    private static boolean startsWith(byte[] b, int at, String text) {
-        for (int i = 0; i < text.length(); i++) {
-            if (at + i >= b.length || b[at + i] != text.charAt(i)) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static int u16(byte[] b, int at, boolean little) {
+    static int u16(byte[] b, int at, boolean little) {
         int a = b[at] & 0xff;
         int c = b[at + 1] & 0xff;
         return little ? a | c << 8 : a << 8 | c;
     }
 
-    private static long u32(byte[] b, int at, boolean little) {
+    static long u32(byte[] b, int at, boolean little) {
         long v = 0;
         for (int i = 0; i < 4; i++) {
             int shift = little ? 8 * i : 8 * (3 - i);

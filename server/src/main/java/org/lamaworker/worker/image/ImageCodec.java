@@ -1,30 +1,47 @@
 package org.lamaworker.worker.image;
 
+import com.luciad.imageio.webp.CompressionType;
+import com.luciad.imageio.webp.WebPWriteParam;
+import java.awt.color.ColorSpace;
+import java.awt.color.ICC_ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
 import java.awt.image.ComponentColorModel;
+import java.awt.image.DataBuffer;
+import java.awt.image.DataBufferUShort;
 import java.awt.image.DirectColorModel;
 import java.awt.image.Raster;
+import java.awt.image.WritableRaster;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Locale;
 import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReadParam;
 import javax.imageio.ImageReader;
+import javax.imageio.ImageTypeSpecifier;
 import javax.imageio.ImageWriteParam;
 import javax.imageio.ImageWriter;
+import javax.imageio.metadata.IIOInvalidTreeException;
+import javax.imageio.metadata.IIOMetadata;
 import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.ImageOutputStream;
 import org.lamaworker.protocol.ErrorCode;
 import org.lamaworker.worker.failure.JobFailure;
+import org.w3c.dom.Element;
+import org.w3c.dom.NodeList;
 
 /**
- * Decodes uploaded pictures and masks and encodes results, with ImageIO. Pixel values are read from
- * the raster as stored, without colour management, so a pixel outside the mask is written back
- * exactly as it was decoded.
+ * Decodes uploaded pictures and masks and encodes results, with ImageIO: the JDK's PNG and JPEG
+ * codecs, TwelveMonkeys for CMYK JPEG, and libwebp (through {@code webp-imageio}) for WebP. Pixel
+ * values are read as stored, without colour management and at their bit depth, so a pixel outside
+ * the mask is written back exactly as it was decoded; the colour profile, EXIF and XMP travel
+ * beside the pixels ({@link ImageInfo}) and are written back into the result.
  */
 public final class ImageCodec {
     static {
@@ -35,24 +52,54 @@ public final class ImageCodec {
     /** The formats decoding accepts, for messages. */
     static final String SUPPORTED = "PNG, JPEG, WebP, TIFF, BMP, GIF";
 
+    /** The package of libwebp's ImageIO plugin, preferred for WebP over any other reader. */
+    private static final String WEBP_READER_PACKAGE = "com.luciad.imageio.webp.";
+
+    /** The JDK's JPEG writer, whose metadata sets the chroma subsampling. */
+    private static final String JDK_JPEG_WRITER = "com.sun.imageio.plugins.jpeg.JPEGImageWriter";
+
+    private static final String JPEG_METADATA = "javax_imageio_jpeg_image_1.0";
+
     private ImageCodec() {}
 
     /**
-     * Decodes a picture.
+     * Decodes a picture to its pixels alone, as masks are read.
      *
      * @param what {@code "image"} or {@code "mask"}, for messages
      * @param maxPixels pictures declaring more pixels are refused before their pixels are allocated
      * @throws JobFailure UNSUPPORTED_IMAGE_FORMAT, IMAGE_TOO_LARGE or IMAGE_DECODE_FAILED
      */
     public static Picture decode(byte[] bytes, String what, long maxPixels) {
+        return decodeImage(bytes, what, maxPixels).picture();
+    }
+
+    /**
+     * Decodes an upload to its pixels as a viewer displays them (turned by its EXIF orientation),
+     * in its own colour space and bit depth, with what the file was: format, quality, sampling,
+     * colour profile, EXIF and XMP.
+     *
+     * @param what {@code "image"} or {@code "mask"}, for messages
+     * @param maxPixels pictures declaring more pixels are refused before their pixels are allocated
+     * @throws JobFailure UNSUPPORTED_IMAGE_FORMAT, IMAGE_TOO_LARGE or IMAGE_DECODE_FAILED
+     */
+    public static DecodedImage decodeImage(byte[] bytes, String what, long maxPixels) {
         if (bytes.length == 0) {
             throw new JobFailure(
                     ErrorCode.IMAGE_DECODE_FAILED, "the " + what + " is an empty file");
         }
+        Container container = Container.read(bytes);
+        if (container.animated()) {
+            throw new JobFailure(
+                    ErrorCode.UNSUPPORTED_IMAGE_FORMAT,
+                    "the "
+                            + what
+                            + " is an animated WebP; send one frame as a still picture (PNG,"
+                            + " JPEG or WebP)");
+        }
         try (ImageInputStream input =
                 ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
-            Iterator<ImageReader> readers = ImageIO.getImageReaders(input);
-            if (!readers.hasNext()) {
+            ImageReader reader = reader(input, container);
+            if (reader == null) {
                 throw new JobFailure(
                         ErrorCode.UNSUPPORTED_IMAGE_FORMAT,
                         "the "
@@ -61,10 +108,9 @@ public final class ImageCodec {
                                 + SUPPORTED
                                 + ")");
             }
-            ImageReader reader = readers.next();
             try {
                 reader.setInput(input, true, true);
-                String format = reader.getFormatName().toLowerCase(Locale.ROOT);
+                String format = formatName(reader);
                 int width = reader.getWidth(0);
                 int height = reader.getHeight(0);
                 if ((long) width * height > maxPixels) {
@@ -80,11 +126,15 @@ public final class ImageCodec {
                                     + maxPixels
                                     + " pixels (image.maxPixels)");
                 }
+                ColourProfile profile = ColourProfile.of(container.icc());
+                ImageReadParam param = reader.getDefaultReadParam();
+                boolean raw =
+                        profile == null || !format.equals("jpeg") || keepStored(reader, param);
                 BufferedImage image;
-                java.util.List<String> warnings = new java.util.ArrayList<>();
+                List<String> warnings = new ArrayList<>();
                 reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
                 try {
-                    image = reader.read(0);
+                    image = reader.read(0, param);
                 } catch (IOException | RuntimeException e) {
                     throw new JobFailure(
                             ErrorCode.IMAGE_DECODE_FAILED,
@@ -112,8 +162,30 @@ public final class ImageCodec {
                                         + "; upload the whole file");
                     }
                 }
+                Picture stored = toPicture(image);
+                if (!raw || !storedValues(image, format)) {
+                    // The decoder converted the pixels to sRGB: the profile no longer describes
+                    // them, and embedding it would shift every colour.
+                    profile = null;
+                }
+                if (profile == null && !format.equals("jpeg")) {
+                    profile = profileOf(image);
+                }
+                int orientation = ExifOrientation.of(container.exif());
                 // The pixel limit above used the stored size: a quarter turn keeps the count.
-                return ExifOrientation.apply(toPicture(image), ExifOrientation.of(bytes));
+                Picture picture = ExifOrientation.apply(stored, orientation);
+                ImageInfo info =
+                        new ImageInfo(
+                                format,
+                                container.lossless(),
+                                container.quality(),
+                                container.samplingH(),
+                                container.samplingV(),
+                                profile,
+                                new Metadata(container.exif(), container.xmp()).normalised(),
+                                orientation,
+                                isGrey(image));
+                return new DecodedImage(picture, info);
             } finally {
                 reader.dispose();
             }
@@ -123,6 +195,90 @@ public final class ImageCodec {
                     "the " + what + " cannot be read: " + e.getMessage(),
                     e);
         }
+    }
+
+    /**
+     * The reader for the input. For WebP, libwebp's (through {@code webp-imageio}), which decodes
+     * as browsers and {@code dwebp} do; otherwise the first ImageIO offers.
+     */
+    private static ImageReader reader(ImageInputStream input, Container container) {
+        Iterator<ImageReader> readers = ImageIO.getImageReaders(input);
+        ImageReader first = null;
+        while (readers.hasNext()) {
+            ImageReader candidate = readers.next();
+            if (!container.format().equals("webp")
+                    || candidate.getClass().getName().startsWith(WEBP_READER_PACKAGE)) {
+                first = first == null ? candidate : first;
+                if (first != candidate) {
+                    candidate.dispose();
+                }
+            } else {
+                candidate.dispose();
+            }
+        }
+        return first;
+    }
+
+    private static String formatName(ImageReader reader) throws IOException {
+        String name = reader.getFormatName().toLowerCase(Locale.ROOT);
+        return switch (name) {
+            case "jpg", "jpeg", "jpeg-lossless" -> "jpeg";
+            case "tif" -> "tiff";
+            default -> name;
+        };
+    }
+
+    /**
+     * Asks a JPEG reader for the stored RGB values instead of values converted to sRGB through the
+     * embedded profile: the destination type in the profile's own space.
+     *
+     * @return whether such a type was offered
+     */
+    private static boolean keepStored(ImageReader reader, ImageReadParam param) throws IOException {
+        Iterator<ImageTypeSpecifier> types = reader.getImageTypes(0);
+        while (types.hasNext()) {
+            ImageTypeSpecifier type = types.next();
+            ColorSpace space = type.getColorModel().getColorSpace();
+            if (space instanceof ICC_ColorSpace
+                    && space.getType() == ColorSpace.TYPE_RGB
+                    && !space.isCS_sRGB()
+                    && type.getColorModel().getNumComponents() == 3) {
+                param.setDestinationType(type);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Whether the decoded pixels are the file's stored values: a JPEG decoder that was asked for
+     * them returns an image in the profile's space, and PNG and WebP decoders never convert.
+     */
+    private static boolean storedValues(BufferedImage image, String format) {
+        if (!format.equals("jpeg")) {
+            return true;
+        }
+        ColorSpace space = image.getColorModel().getColorSpace();
+        return space.getType() == ColorSpace.TYPE_RGB && !space.isCS_sRGB();
+    }
+
+    /** Whether a decoded image has one colour channel: grey, with or without alpha. */
+    private static boolean isGrey(BufferedImage image) {
+        ColorModel model = image.getColorModel();
+        return model.getNumColorComponents() == 1
+                && model.getColorSpace().getType() == ColorSpace.TYPE_GRAY
+                && !(model instanceof java.awt.image.IndexColorModel);
+    }
+
+    /** The RGB profile a decoder attached to an image (TIFF does), or {@code null}. */
+    private static ColourProfile profileOf(BufferedImage image) {
+        ColorSpace space = image.getColorModel().getColorSpace();
+        if (space instanceof ICC_ColorSpace icc
+                && !space.isCS_sRGB()
+                && space.getType() == ColorSpace.TYPE_RGB) {
+            return ColourProfile.of(icc.getProfile().getData());
+        }
+        return null;
     }
 
     /**
@@ -143,8 +299,192 @@ public final class ImageCodec {
         return new Mask(picture.width(), picture.height(), hole);
     }
 
-    /** Encodes a picture as PNG, with alpha when it has some. */
+    /** Encodes a picture as PNG without profile or metadata. */
     public static byte[] encodePng(Picture picture) {
+        return encode(picture, OutputSettings.png());
+    }
+
+    /** Encodes a picture as 4:2:0 JPEG at the given quality (1-100); alpha is dropped. */
+    public static byte[] encodeJpeg(Picture picture, int quality) {
+        return encode(picture, OutputSettings.jpeg(quality));
+    }
+
+    /**
+     * Encodes a picture as the settings say: PNG (16-bit when the picture has 16-bit samples), JPEG
+     * (at the settings' quality and subsampling; alpha dropped) or WebP (lossy or lossless), with
+     * the profile and metadata embedded.
+     */
+    public static byte[] encode(Picture picture, OutputSettings settings) {
+        try {
+            return switch (settings.format()) {
+                case "jpeg" ->
+                        JpegMarkers.withSegments(
+                                jpeg(picture, settings), settings.icc(), settings.metadata());
+                case "webp" ->
+                        WebpChunks.withChunks(
+                                webp(picture, settings),
+                                picture.width(),
+                                picture.height(),
+                                picture.hasAlpha(),
+                                settings.icc(),
+                                settings.metadata());
+                default ->
+                        PngChunks.withChunks(
+                                png(picture, settings.grey()), settings.icc(), settings.metadata());
+            };
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static byte[] png(Picture picture, boolean grey) throws IOException {
+        BufferedImage image;
+        if (grey && !picture.hasAlpha()) {
+            image = greyImage(picture);
+        } else {
+            image = picture.deep() != null ? deepImage(picture) : intImage(picture);
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream(picture.pixels());
+        if (!ImageIO.write(image, "png", out)) {
+            throw new IllegalStateException("no PNG writer");
+        }
+        return out.toByteArray();
+    }
+
+    private static byte[] jpeg(Picture picture, OutputSettings settings) throws IOException {
+        BufferedImage image;
+        if (settings.grey()) {
+            image =
+                    greyImage(
+                            new Picture(picture.width(), picture.height(), picture.argb(), false));
+        } else {
+            image =
+                    new BufferedImage(
+                            picture.width(), picture.height(), BufferedImage.TYPE_INT_RGB);
+            image.setRGB(
+                    0, 0, picture.width(), picture.height(), picture.argb(), 0, picture.width());
+        }
+        ImageWriter writer = jpegWriter();
+        ByteArrayOutputStream out = new ByteArrayOutputStream(picture.pixels() / 4);
+        try (ImageOutputStream output = ImageIO.createImageOutputStream(out)) {
+            writer.setOutput(output);
+            ImageWriteParam param = writer.getDefaultWriteParam();
+            param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
+            param.setCompressionQuality(settings.quality() / 100f);
+            IIOMetadata metadata =
+                    writer.getDefaultImageMetadata(
+                            ImageTypeSpecifier.createFromRenderedImage(image), param);
+            if (settings.grey()) {
+                sampling(metadata, 1, 1);
+            } else {
+                sampling(metadata, settings.samplingH(), settings.samplingV());
+            }
+            writer.write(null, new IIOImage(image, null, metadata), param);
+        } finally {
+            writer.dispose();
+        }
+        return out.toByteArray();
+    }
+
+    private static ImageWriter jpegWriter() {
+        Iterator<ImageWriter> writers = ImageIO.getImageWritersByFormatName("jpeg");
+        ImageWriter chosen = null;
+        while (writers.hasNext()) {
+            ImageWriter writer = writers.next();
+            if (chosen == null || writer.getClass().getName().equals(JDK_JPEG_WRITER)) {
+                if (chosen != null) {
+                    chosen.dispose();
+                }
+                chosen = writer;
+            } else {
+                writer.dispose();
+            }
+        }
+        if (chosen == null) {
+            throw new IllegalStateException("no JPEG writer");
+        }
+        return chosen;
+    }
+
+    /** Sets the luma sampling factors (chroma stays 1x1) in the writer's native metadata. */
+    private static void sampling(IIOMetadata metadata, int h, int v)
+            throws IIOInvalidTreeException {
+        Element tree = (Element) metadata.getAsTree(JPEG_METADATA);
+        NodeList components = tree.getElementsByTagName("componentSpec");
+        for (int i = 0; i < components.getLength(); i++) {
+            Element component = (Element) components.item(i);
+            component.setAttribute("HsamplingFactor", Integer.toString(i == 0 ? h : 1));
+            component.setAttribute("VsamplingFactor", Integer.toString(i == 0 ? v : 1));
+        }
+        metadata.setFromTree(JPEG_METADATA, tree);
+    }
+
+    private static byte[] webp(Picture picture, OutputSettings settings) throws IOException {
+        Iterator<ImageWriter> writers = ImageIO.getImageWritersByFormatName("webp");
+        if (!writers.hasNext()) {
+            throw new IllegalStateException("no WebP writer: webp-imageio is missing");
+        }
+        ImageWriter writer = writers.next();
+        ByteArrayOutputStream out = new ByteArrayOutputStream(picture.pixels() / 4);
+        try (ImageOutputStream output = ImageIO.createImageOutputStream(out)) {
+            writer.setOutput(output);
+            WebPWriteParam param = (WebPWriteParam) writer.getDefaultWriteParam();
+            param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
+            if (settings.lossless()) {
+                param.setCompressionType(CompressionType.Lossless.name());
+                // Effort, for lossless: libwebp's and cwebp's default.
+                param.setCompressionQuality(0.75f);
+                // Keep the colour under fully transparent pixels, as PNG does.
+                param.setExact(true);
+            } else {
+                param.setCompressionType(CompressionType.Lossy.name());
+                param.setCompressionQuality(settings.quality() / 100f);
+            }
+            writer.write(null, new IIOImage(intImage(picture), null, null), param);
+        } finally {
+            writer.dispose();
+        }
+        return out.toByteArray();
+    }
+
+    /**
+     * The picture's luma as a grey image, 16-bit when it has 16-bit samples. A grey picture's
+     * channels are equal, so outside the edit the luma is the stored grey value itself.
+     */
+    private static BufferedImage greyImage(Picture picture) {
+        int n = picture.pixels();
+        short[] deep = picture.deep();
+        BufferedImage image =
+                new BufferedImage(
+                        picture.width(),
+                        picture.height(),
+                        deep != null
+                                ? BufferedImage.TYPE_USHORT_GRAY
+                                : BufferedImage.TYPE_BYTE_GRAY);
+        int[] luma = new int[n];
+        int[] argb = picture.argb();
+        for (int i = 0; i < n; i++) {
+            if (deep != null) {
+                luma[i] =
+                        luma(
+                                deep[4 * i] & 0xffff,
+                                deep[4 * i + 1] & 0xffff,
+                                deep[4 * i + 2] & 0xffff);
+            } else {
+                int p = argb[i];
+                luma[i] = luma(p >>> 16 & 0xff, p >>> 8 & 0xff, p & 0xff);
+            }
+        }
+        image.getRaster().setPixels(0, 0, picture.width(), picture.height(), luma);
+        return image;
+    }
+
+    private static int luma(int r, int g, int b) {
+        return (int) ((299L * r + 587L * g + 114L * b + 500) / 1000);
+    }
+
+    /** The picture's 8-bit pixels as an image, with alpha when it has some. */
+    private static BufferedImage intImage(Picture picture) {
         BufferedImage image =
                 new BufferedImage(
                         picture.width(),
@@ -153,81 +493,49 @@ public final class ImageCodec {
                                 ? BufferedImage.TYPE_INT_ARGB
                                 : BufferedImage.TYPE_INT_RGB);
         image.setRGB(0, 0, picture.width(), picture.height(), picture.argb(), 0, picture.width());
-        ByteArrayOutputStream out = new ByteArrayOutputStream(picture.pixels());
-        try {
-            if (!ImageIO.write(image, "png", out)) {
-                throw new IllegalStateException("no PNG writer");
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return out.toByteArray();
+        return image;
     }
 
-    /** Encodes a picture as baseline JPEG at the given quality (1-100); alpha is dropped. */
-    public static byte[] encodeJpeg(Picture picture, int quality) {
-        BufferedImage image =
-                new BufferedImage(picture.width(), picture.height(), BufferedImage.TYPE_INT_RGB);
-        image.setRGB(0, 0, picture.width(), picture.height(), picture.argb(), 0, picture.width());
-        ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
-        ByteArrayOutputStream out = new ByteArrayOutputStream(picture.pixels() / 4);
-        try (ImageOutputStream output = ImageIO.createImageOutputStream(out)) {
-            writer.setOutput(output);
-            ImageWriteParam param = writer.getDefaultWriteParam();
-            param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
-            param.setCompressionQuality(quality / 100f);
-            writer.write(null, new IIOImage(image, null, null), param);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } finally {
-            writer.dispose();
+    /** The picture's 16-bit samples as an image: RGB, or RGBA when it has alpha. */
+    private static BufferedImage deepImage(Picture picture) {
+        int bands = picture.hasAlpha() ? 4 : 3;
+        int n = picture.pixels();
+        short[] samples = new short[bands * n];
+        short[] deep = picture.deep();
+        if (bands == 4) {
+            System.arraycopy(deep, 0, samples, 0, samples.length);
+        } else {
+            for (int i = 0; i < n; i++) {
+                System.arraycopy(deep, 4 * i, samples, 3 * i, 3);
+            }
         }
-        return out.toByteArray();
+        int[] offsets = bands == 4 ? new int[] {0, 1, 2, 3} : new int[] {0, 1, 2};
+        WritableRaster raster =
+                Raster.createInterleavedRaster(
+                        new DataBufferUShort(samples, samples.length),
+                        picture.width(),
+                        picture.height(),
+                        bands * picture.width(),
+                        bands,
+                        offsets,
+                        null);
+        ColorModel model =
+                new ComponentColorModel(
+                        ColorSpace.getInstance(ColorSpace.CS_sRGB),
+                        picture.hasAlpha(),
+                        false,
+                        picture.hasAlpha()
+                                ? java.awt.Transparency.TRANSLUCENT
+                                : java.awt.Transparency.OPAQUE,
+                        DataBuffer.TYPE_USHORT);
+        return new BufferedImage(model, raster, false, null);
     }
 
     /**
-     * Encodes in {@code png}, {@code jpeg} (at {@code quality}) or {@code webp}.
-     *
-     * @throws JobFailure UNSUPPORTED_IMAGE_FORMAT when no encoder for the format is installed
+     * Reads pixels as stored, in the picture's own colour space: grey, grey+alpha, RGB or RGBA of
+     * any bit depth, keeping 16-bit samples as such; palette and CMYK pictures through ImageIO's
+     * conversion to sRGB.
      */
-    public static byte[] encode(Picture picture, String format, int quality) {
-        return switch (format) {
-            case "png" -> encodePng(picture);
-            case "jpeg" -> encodeJpeg(picture, quality);
-            default -> {
-                checkWritable(format);
-                throw new IllegalStateException(
-                        "a writer for " + format + " exists but is not wired");
-            }
-        };
-    }
-
-    /**
-     * Fails early, before any work, when the output format cannot be written.
-     *
-     * @throws JobFailure UNSUPPORTED_IMAGE_FORMAT naming the formats that can
-     */
-    public static void checkWritable(String format) {
-        if (!format.equals("png") && !format.equals("jpeg")) {
-            throw new JobFailure(
-                    ErrorCode.UNSUPPORTED_IMAGE_FORMAT,
-                    "this worker cannot write "
-                            + format
-                            + " output (no encoder installed); use"
-                            + " format png or jpeg");
-        }
-    }
-
-    /** The MIME type of an output format. */
-    public static String contentType(String format) {
-        return switch (format) {
-            case "jpeg" -> "image/jpeg";
-            case "webp" -> "image/webp";
-            default -> "image/png";
-        };
-    }
-
-    /** Reads pixels as stored: grey, grey+alpha, RGB or RGBA of any bit depth, or palette. */
     static Picture toPicture(BufferedImage image) {
         int width = image.getWidth();
         int height = image.getHeight();
@@ -235,12 +543,14 @@ public final class ImageCodec {
         ColorModel model = image.getColorModel();
         boolean hasAlpha = model.hasAlpha();
         int colourCount = model.getNumColorComponents();
-        boolean greyOrSrgb =
-                colourCount == 1 || (colourCount == 3 && model.getColorSpace().isCS_sRGB());
+        int spaceType = model.getColorSpace().getType();
+        boolean greyOrRgb =
+                (colourCount == 1 && spaceType == ColorSpace.TYPE_GRAY)
+                        || (colourCount == 3 && spaceType == ColorSpace.TYPE_RGB);
         boolean direct =
                 (model instanceof ComponentColorModel || model instanceof DirectColorModel)
                         && !model.isAlphaPremultiplied()
-                        && greyOrSrgb;
+                        && greyOrRgb;
         if (!direct) {
             // Palette images and other colour spaces: let ImageIO convert to sRGB.
             image.getRGB(0, 0, width, height, argb, 0, width);
@@ -250,25 +560,45 @@ public final class ImageCodec {
         int bands = raster.getNumBands();
         int colours = colourCount;
         int[] max = new int[bands];
+        boolean deepSamples = false;
         for (int b = 0; b < bands; b++) {
-            max[b] = (1 << model.getComponentSize(b)) - 1;
+            int bits = model.getComponentSize(b);
+            max[b] = (1 << bits) - 1;
+            deepSamples |= bits > 8;
         }
+        short[] deep = deepSamples ? new short[4 * width * height] : null;
         int[] row = new int[width * bands];
         for (int y = 0; y < height; y++) {
             raster.getPixels(0, y, width, 1, row);
             for (int x = 0; x < width; x++) {
                 int base = x * bands;
-                int r = scale(row[base], max[0]);
-                int g = colours == 3 ? scale(row[base + 1], max[1]) : r;
-                int b = colours == 3 ? scale(row[base + 2], max[2]) : r;
-                int a = hasAlpha ? scale(row[base + colours], max[colours]) : 255;
-                argb[y * width + x] = (a << 24) | (r << 16) | (g << 8) | b;
+                int i = y * width + x;
+                int r = row[base];
+                int g = colours == 3 ? row[base + 1] : r;
+                int b = colours == 3 ? row[base + 2] : r;
+                int a = hasAlpha ? row[base + colours] : max[bands - 1];
+                int alphaMax = hasAlpha ? max[colours] : max[bands - 1];
+                if (deep != null) {
+                    deep[4 * i] = (short) scale16(r, max[0]);
+                    deep[4 * i + 1] = (short) scale16(g, max[colours == 3 ? 1 : 0]);
+                    deep[4 * i + 2] = (short) scale16(b, max[colours == 3 ? 2 : 0]);
+                    deep[4 * i + 3] = (short) (hasAlpha ? scale16(a, alphaMax) : 0xffff);
+                }
+                int r8 = scale(r, max[0]);
+                int g8 = colours == 3 ? scale(g, max[1]) : r8;
+                int b8 = colours == 3 ? scale(b, max[2]) : r8;
+                int a8 = hasAlpha ? scale(a, alphaMax) : 255;
+                argb[i] = (a8 << 24) | (r8 << 16) | (g8 << 8) | b8;
             }
         }
-        return new Picture(width, height, argb, hasAlpha);
+        return new Picture(width, height, argb, hasAlpha, deep);
     }
 
     private static int scale(int sample, int max) {
         return max == 255 ? sample : (int) ((sample * 255L + max / 2) / max);
+    }
+
+    private static int scale16(int sample, int max) {
+        return max == 65535 ? sample : (int) ((sample * 65535L + max / 2) / max);
     }
 }

@@ -21,16 +21,33 @@ public final class AccessPolicy {
     }
 
     /**
-     * Checks a job's objects and returns where its output goes: the job's own output, or without
-     * one {@code results/JOBID.EXT} beside the image, or {@code PREFIX JOBID.EXT} when a prefix is
-     * configured.
+     * Where a job's output goes: the job's own output, or without one {@code results/JOBID.EXT}
+     * beside the image, or {@code PREFIX JOBID.EXT} when a prefix is configured. The extension
+     * follows the output's format, known once the image is read when the job asks for {@code auto}.
+     *
+     * @param given the job's own output, or {@code null}
+     * @param bucket the default output's bucket
+     * @param stem the default output's key without its extension, ending in {@code JOBID.}
+     */
+    public record OutputLocation(ObjectRef given, String bucket, String stem) {
+        /** The output object for output in the given format. */
+        public ObjectRef resolve(String format) {
+            return given != null
+                    ? given
+                    : new ObjectRef(bucket, stem + InpaintJob.extension(format));
+        }
+    }
+
+    /**
+     * Checks a job's objects and returns where its output goes.
      *
      * @throws JobFailure {@code BUCKET_NOT_ALLOWED} or {@code OUTPUT_KEY_NOT_ALLOWED}
      */
-    public ObjectRef check(InpaintJob job) {
+    public OutputLocation check(InpaintJob job) {
         bucket(job.image(), "image");
         bucket(job.mask(), "mask");
-        ObjectRef output = job.outputOrDefault();
+        // The extension does not change what is allowed: PNG's stands for every format's.
+        ObjectRef output = job.outputOrDefault("png");
         String prefix = storage.outputPrefix();
         if (job.output() == null && !prefix.isEmpty()) {
             String name = output.key().substring(output.key().lastIndexOf('/') + 1);
@@ -49,7 +66,11 @@ public final class AccessPolicy {
                     ErrorCode.OUTPUT_KEY_NOT_ALLOWED,
                     "output.key must start with " + prefix + " (storage.outputPrefix); got " + key);
         }
-        return output;
+        if (job.output() != null) {
+            return new OutputLocation(output, null, null);
+        }
+        return new OutputLocation(
+                null, output.bucket(), key.substring(0, key.length() - "png".length()));
     }
 
     private void bucket(ObjectRef ref, String field) {

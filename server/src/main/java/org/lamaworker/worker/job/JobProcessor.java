@@ -12,6 +12,7 @@ import org.lamaworker.protocol.ObjectRef;
 import org.lamaworker.protocol.OutputObject;
 import org.lamaworker.protocol.Timings;
 import org.lamaworker.worker.admission.Admission;
+import org.lamaworker.worker.admission.CostModel;
 import org.lamaworker.worker.config.WorkerConfig;
 import org.lamaworker.worker.failure.Failures;
 import org.lamaworker.worker.failure.JobFailure;
@@ -92,7 +93,7 @@ public final class JobProcessor {
     public Future<InpaintResult> process(
             InpaintJob job, long queuedMillis, int attempt, Admission.Ticket ticket) {
         Clock clock = new Clock();
-        ObjectRef output;
+        AccessPolicy.OutputLocation output;
         try {
             output = policy.check(job);
         } catch (JobFailure refused) {
@@ -110,34 +111,44 @@ public final class JobProcessor {
                 .compose(
                         decoded -> {
                             clock.decode = clock.lap();
-                            ticket.priceJob(decoded.picture().pixels(), decoded.tiles());
-                            return checkDeadline(job).compose(v -> infer(decoded));
-                        })
-                .compose(
-                        picture -> {
-                            clock.inference = clock.lap();
-                            return pipeline.executeBlocking(
-                                    () -> work.encode(picture, options), false);
+                            ticket.priceJob(
+                                    decoded.picture().pixels(),
+                                    extraBytesPerPixel(decoded),
+                                    decoded.tiles());
+                            return checkDeadline(job)
+                                    .compose(v -> infer(decoded))
+                                    .compose(
+                                            picture -> {
+                                                clock.inference = clock.lap();
+                                                return pipeline.executeBlocking(
+                                                        () ->
+                                                                work.encode(
+                                                                        picture,
+                                                                        decoded.info(),
+                                                                        options),
+                                                        false);
+                                            });
                         })
                 .compose(
                         encoded -> {
                             clock.encode = clock.lap();
+                            ObjectRef target = output.resolve(encoded.format());
                             return retry.call(
                                             () ->
                                                     store.put(
-                                                            output,
+                                                            target,
                                                             encoded.bytes(),
                                                             encoded.contentType()),
                                             job.deadline(),
-                                            "upload of " + output)
+                                            "upload of " + target)
                                     .map(
                                             size -> {
                                                 clock.upload = clock.lap();
                                                 return InpaintResult.succeeded(
                                                         job.jobId(),
                                                         new OutputObject(
-                                                                output.bucket(),
-                                                                output.key(),
+                                                                target.bucket(),
+                                                                target.key(),
                                                                 encoded.width(),
                                                                 encoded.height(),
                                                                 encoded.contentType(),
@@ -151,6 +162,18 @@ public final class JobProcessor {
                         failure ->
                                 Future.succeededFuture(
                                         failed(job, failure, attempt, clock, queuedMillis)));
+    }
+
+    /** What a picture costs per pixel beyond an 8-bit sRGB one. */
+    private static double extraBytesPerPixel(Inpainting.Decoded decoded) {
+        double extra = 0;
+        if (decoded.picture().bitDepth() == 16) {
+            extra += CostModel.DEEP_BYTES_PER_PIXEL;
+        }
+        if (decoded.modelView() != decoded.picture()) {
+            extra += CostModel.PROFILE_BYTES_PER_PIXEL;
+        }
+        return extra;
     }
 
     private static InpaintResult failed(

@@ -1,6 +1,7 @@
 package org.lamaworker.worker.pipeline;
 
 import java.util.List;
+import org.lamaworker.worker.image.ColourProfile;
 import org.lamaworker.worker.image.Mask;
 import org.lamaworker.worker.image.MaskOps;
 import org.lamaworker.worker.image.Picture;
@@ -9,7 +10,8 @@ import org.lamaworker.worker.inference.InferenceInput;
 /**
  * Cuts tiles out of a picture for the model and puts the model's fill back. Hole pixels take the
  * model's output; pixels within {@code seamPx} of the hole blend it in, fading with distance, so
- * the fill has no hard edge; every other pixel of the result is the decoded input's, bit for bit.
+ * the fill has no hard edge; every other pixel of the result is the decoded input's, bit for bit
+ * (at 16 bits for a 16-bit picture), in the picture's own colour space.
  */
 public final class Inpainter {
     private Inpainter() {}
@@ -51,54 +53,119 @@ public final class Inpainter {
     }
 
     /**
-     * Writes each tile's output (planar RGB in 0..255 on its tensor grid) into a copy of the
-     * picture, over the tile's core only, weighted by {@code weights}. Alpha is kept.
+     * Writes each tile's output (planar sRGB in 0..255 on its tensor grid) into a copy of the
+     * picture, over the tile's core only, weighted by {@code weights}. The fill is converted into
+     * the picture's colour space first when it has a profile, and blended at 16 bits for a 16-bit
+     * picture; alpha, and every pixel of weight 0, are kept as they were.
+     *
+     * @param profile the picture's colour profile, or {@code null} for sRGB
      */
     public static Picture composite(
-            Picture picture, float[] weights, List<Tile> tiles, List<float[]> outputs) {
-        int w = picture.width();
-        int[] result = picture.argb().clone();
+            Picture picture,
+            float[] weights,
+            List<Tile> tiles,
+            List<float[]> outputs,
+            ColourProfile profile) {
+        int count = 0;
+        for (Tile tile : tiles) {
+            count += touched(tile.core(), weights, picture.width());
+        }
+        int[] index = new int[count];
+        int[] fill = new int[3 * count];
+        int k = 0;
         for (int t = 0; t < tiles.size(); t++) {
-            Tile tile = tiles.get(t);
-            float[] output = outputs.get(t);
-            Rect region = tile.region();
-            Rect core = tile.core();
-            int plane = tile.tensorWidth() * tile.tensorHeight();
-            double sx = (double) tile.width() / region.width();
-            double sy = (double) tile.height() / region.height();
-            for (int y = core.y(); y < core.bottom(); y++) {
-                double fy = clamp((y - region.y() + 0.5) * sy - 0.5, tile.height() - 1);
-                int y0 = (int) fy;
-                int y1 = Math.min(y0 + 1, tile.height() - 1);
-                float ty = (float) (fy - y0);
-                for (int x = core.x(); x < core.right(); x++) {
-                    int i = y * w + x;
-                    float weight = weights[i];
-                    if (weight == 0f) {
-                        continue;
-                    }
-                    double fx = clamp((x - region.x() + 0.5) * sx - 0.5, tile.width() - 1);
-                    int x0 = (int) fx;
-                    int x1 = Math.min(x0 + 1, tile.width() - 1);
-                    float tx = (float) (fx - x0);
-                    int pixel = result[i];
-                    int rgb = 0;
-                    for (int c = 0; c < 3; c++) {
-                        int base = c * plane;
-                        int r0 = base + y0 * tile.tensorWidth();
-                        int r1 = base + y1 * tile.tensorWidth();
-                        float top = lerp(output[r0 + x0], output[r0 + x1], tx);
-                        float bottom = lerp(output[r1 + x0], output[r1 + x1], tx);
-                        float model = lerp(top, bottom, ty);
-                        int original = (pixel >>> (16 - 8 * c)) & 0xff;
-                        int v = Math.round(original + (model - original) * weight);
-                        rgb = (rgb << 8) | Math.max(0, Math.min(255, v));
-                    }
-                    result[i] = (pixel & 0xff000000) | rgb;
+            k = sample(tiles.get(t), outputs.get(t), weights, picture.width(), index, fill, k);
+        }
+        if (profile != null) {
+            profile.fromSrgb(fill, count);
+        }
+        return blend(picture, weights, index, fill);
+    }
+
+    /** Pixels of a core the fill reaches. */
+    private static int touched(Rect core, float[] weights, int w) {
+        int n = 0;
+        for (int y = core.y(); y < core.bottom(); y++) {
+            for (int x = core.x(); x < core.right(); x++) {
+                if (weights[y * w + x] != 0f) {
+                    n++;
                 }
             }
         }
-        return new Picture(w, picture.height(), result, picture.hasAlpha());
+        return n;
+    }
+
+    /**
+     * Samples a tile's output (bilinear, from the tensor grid back to the picture's) at each pixel
+     * of its core the fill reaches, as 16-bit sRGB, from position {@code k} on.
+     *
+     * @return the position after the last pixel written
+     */
+    private static int sample(
+            Tile tile, float[] output, float[] weights, int w, int[] index, int[] fill, int k) {
+        Rect region = tile.region();
+        Rect core = tile.core();
+        int plane = tile.tensorWidth() * tile.tensorHeight();
+        double sx = (double) tile.width() / region.width();
+        double sy = (double) tile.height() / region.height();
+        for (int y = core.y(); y < core.bottom(); y++) {
+            double fy = clamp((y - region.y() + 0.5) * sy - 0.5, tile.height() - 1);
+            int y0 = (int) fy;
+            int y1 = Math.min(y0 + 1, tile.height() - 1);
+            float ty = (float) (fy - y0);
+            for (int x = core.x(); x < core.right(); x++) {
+                int i = y * w + x;
+                if (weights[i] == 0f) {
+                    continue;
+                }
+                double fx = clamp((x - region.x() + 0.5) * sx - 0.5, tile.width() - 1);
+                int x0 = (int) fx;
+                int x1 = Math.min(x0 + 1, tile.width() - 1);
+                float tx = (float) (fx - x0);
+                index[k] = i;
+                for (int c = 0; c < 3; c++) {
+                    int base = c * plane;
+                    int r0 = base + y0 * tile.tensorWidth();
+                    int r1 = base + y1 * tile.tensorWidth();
+                    float top = lerp(output[r0 + x0], output[r0 + x1], tx);
+                    float bottom = lerp(output[r1 + x0], output[r1 + x1], tx);
+                    float model = Math.max(0f, Math.min(255f, lerp(top, bottom, ty)));
+                    fill[3 * k + c] = Math.round(model * 257f);
+                }
+                k++;
+            }
+        }
+        return k;
+    }
+
+    /** Blends the fill (16-bit, in the picture's space) into a copy of the picture. */
+    private static Picture blend(Picture picture, float[] weights, int[] index, int[] fill) {
+        int[] result = picture.argb().clone();
+        short[] deep = picture.deep() == null ? null : picture.deep().clone();
+        for (int k = 0; k < index.length; k++) {
+            int i = index[k];
+            float weight = weights[i];
+            int pixel = result[i];
+            int rgb = 0;
+            for (int c = 0; c < 3; c++) {
+                int model = fill[3 * k + c];
+                int v8;
+                if (deep != null) {
+                    int original = deep[4 * i + c] & 0xffff;
+                    int v = Math.round(original + (model - original) * weight);
+                    v = Math.max(0, Math.min(65535, v));
+                    deep[4 * i + c] = (short) v;
+                    v8 = Picture.to8(v);
+                } else {
+                    int original = (pixel >>> (16 - 8 * c)) & 0xff;
+                    v8 = Math.round(original + (model / 257f - original) * weight);
+                    v8 = Math.max(0, Math.min(255, v8));
+                }
+                rgb = (rgb << 8) | v8;
+            }
+            result[i] = (pixel & 0xff000000) | rgb;
+        }
+        return new Picture(picture.width(), picture.height(), result, picture.hasAlpha(), deep);
     }
 
     private static double clamp(double v, int max) {

@@ -8,10 +8,14 @@ import org.lamaworker.protocol.JobOptions;
 import org.lamaworker.worker.config.Strategy;
 import org.lamaworker.worker.config.WorkerConfig;
 import org.lamaworker.worker.failure.JobFailure;
+import org.lamaworker.worker.image.ColourProfile;
+import org.lamaworker.worker.image.DecodedImage;
 import org.lamaworker.worker.image.ImageCodec;
+import org.lamaworker.worker.image.ImageInfo;
 import org.lamaworker.worker.image.Mask;
 import org.lamaworker.worker.image.MaskOps;
 import org.lamaworker.worker.image.MaskScaler;
+import org.lamaworker.worker.image.OutputSettings;
 import org.lamaworker.worker.image.Picture;
 import org.lamaworker.worker.inference.BatchingRunner;
 import org.lamaworker.worker.inference.InferenceInput;
@@ -34,14 +38,18 @@ public final class Inpainting {
     }
 
     /**
-     * A decoded job: the picture, its processed mask, and the tiles to run (empty when the mask is
-     * empty: the picture comes back unchanged without running the model).
+     * A decoded job: the picture, what its file was, its processed mask, and the tiles to run
+     * (empty when the mask is empty: the picture comes back unchanged without running the model).
      *
-     * @param picture the decoded picture
+     * @param picture the decoded picture, in its own colour space and bit depth
+     * @param info the input's format, quality, colour profile and metadata
+     * @param modelView the picture in 8-bit sRGB, as the model sees it; {@code picture} itself when
+     *     that is already sRGB or no tile is run
      * @param mask the mask after binarisation, hole filling and growth
      * @param tiles the model inputs to cut from the picture
      */
-    public record Decoded(Picture picture, Mask mask, List<Tile> tiles) {}
+    public record Decoded(
+            Picture picture, ImageInfo info, Picture modelView, Mask mask, List<Tile> tiles) {}
 
     /**
      * An encoded result.
@@ -50,14 +58,21 @@ public final class Inpainting {
      * @param contentType its MIME type
      * @param width width in pixels
      * @param height height in pixels
+     * @param settings how it was written: format, quality, profile and metadata
      */
-    public record Encoded(byte[] bytes, String contentType, int width, int height) {}
+    public record Encoded(
+            byte[] bytes, String contentType, int width, int height, OutputSettings settings) {
+        /** The output's format: {@code png}, {@code jpeg} or {@code webp}. */
+        public String format() {
+            return settings.format();
+        }
+    }
 
     /** Decodes both pictures, prepares the mask as the options ask, and plans the tiles. */
     public Decoded decode(byte[] imageBytes, byte[] maskBytes, JobOptions options) {
-        ImageCodec.checkWritable(options.format() != null ? options.format() : "png");
         WorkerConfig.Image limits = config.image();
-        Picture picture = ImageCodec.decode(imageBytes, "image", limits.maxPixels());
+        DecodedImage image = ImageCodec.decodeImage(imageBytes, "image", limits.maxPixels());
+        Picture picture = image.picture();
         Picture maskPicture = ImageCodec.decode(maskBytes, "mask", limits.maxPixels());
         int threshold =
                 options.maskThreshold() != null ? options.maskThreshold() : limits.maskThreshold();
@@ -80,7 +95,7 @@ public final class Inpainting {
         }
         if (mask.holeCount() == 0) {
             // An empty mask asks for no change: the model does not run.
-            return new Decoded(picture, mask, List.of());
+            return new Decoded(picture, image.info(), picture, mask, List.of());
         }
         if (options.fillHoles() != null ? options.fillHoles() : limits.fillHoles()) {
             mask = MaskOps.fillHoles(mask);
@@ -116,14 +131,17 @@ public final class Inpainting {
                                 inference.maxPixels(),
                                 inference.cropMarginPx(),
                                 inference.cropMergeGapPx()));
-        return new Decoded(picture, mask, tiles);
+        ColourProfile profile = image.info().profile();
+        Picture modelView =
+                profile != null && profile.converts() ? profile.toSrgb(picture) : picture;
+        return new Decoded(picture, image.info(), modelView, mask, tiles);
     }
 
     /** Cuts and scales the model inputs. */
     public List<InferenceInput> tensors(Decoded decoded) {
         List<InferenceInput> inputs = new ArrayList<>(decoded.tiles().size());
         for (Tile tile : decoded.tiles()) {
-            inputs.add(Inpainter.prepare(decoded.picture(), decoded.mask(), tile));
+            inputs.add(Inpainter.prepare(decoded.modelView(), decoded.mask(), tile));
         }
         return inputs;
     }
@@ -152,22 +170,37 @@ public final class Inpainting {
             return decoded.picture();
         }
         float[] weights = Inpainter.blendWeights(decoded.mask(), config.image().seamPx());
-        return Inpainter.composite(decoded.picture(), weights, decoded.tiles(), outputs);
+        ColourProfile profile = decoded.info().profile();
+        return Inpainter.composite(
+                decoded.picture(),
+                weights,
+                decoded.tiles(),
+                outputs,
+                profile != null && profile.converts() ? profile : null);
     }
 
-    /** Encodes the result in the format the options ask for. */
-    public Encoded encode(Picture picture, JobOptions options) {
-        String format = options.format() != null ? options.format() : "png";
-        int quality = options.quality() != null ? options.quality() : config.image().jpegQuality();
-        byte[] bytes = ImageCodec.encode(picture, format, quality);
+    /**
+     * Encodes the result as the options ask, in the input's format for {@code auto}, keeping the
+     * input's colour profile, bit depth (where the format has it) and metadata.
+     */
+    public Encoded encode(Picture picture, ImageInfo input, JobOptions options) {
+        WorkerConfig.Image image = config.image();
+        OutputSettings settings =
+                OutputSettings.choose(
+                        input,
+                        options,
+                        image.outputFormat(),
+                        image.jpegQuality(),
+                        image.stripMetadata());
+        byte[] bytes = ImageCodec.encode(picture, settings);
         return new Encoded(
-                bytes, ImageCodec.contentType(format), picture.width(), picture.height());
+                bytes, settings.contentType(), picture.width(), picture.height(), settings);
     }
 
     /** Every stage on the calling thread. */
     public Encoded inpaint(byte[] imageBytes, byte[] maskBytes, JobOptions options) {
         Decoded decoded = decode(imageBytes, maskBytes, options);
         List<float[]> outputs = decoded.tiles().isEmpty() ? List.of() : run(tensors(decoded));
-        return encode(composite(decoded, outputs), options);
+        return encode(composite(decoded, outputs), decoded.info(), options);
     }
 }

@@ -39,6 +39,9 @@ class AdmissionTest {
         assertThat(admission.lastRefusal()).isEqualTo(Admission.Refusal.MEMORY_BUDGET);
         // 20 picture pixels x 10 bytes + one 2x2 tile x 100 bytes per tensor pixel = 600 bytes.
         Tile tile = new Tile(new Rect(0, 0, 2, 2), new Rect(0, 0, 2, 2), 2, 2, 2, 2);
+        // A picture with a colour profile costs more per pixel (its sRGB view for the model).
+        first.priceJob(20, CostModel.PROFILE_BYTES_PER_PIXEL, List.of(tile));
+        assertThat(first.bytes()).isEqualTo(600 + 20 * (long) CostModel.PROFILE_BYTES_PER_PIXEL);
         first.priceJob(20, List.of(tile));
         assertThat(first.bytes()).isEqualTo(600);
         assertThat(admission.budget().reserved()).isEqualTo(600);

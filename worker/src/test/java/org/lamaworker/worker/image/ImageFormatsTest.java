@@ -5,13 +5,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import org.junit.jupiter.api.Test;
-import org.lamaworker.protocol.ErrorCode;
 import org.lamaworker.worker.failure.JobFailure;
 
 /** Pictures as uploaders send them: each decodes to what a viewer shows. */
 class ImageFormatsTest {
     private static Picture decode(String name) throws IOException {
-        return ImageCodec.decode(ImageCodecTest.resource(name), "image", 1 << 26);
+        return decode(ImageCodecTest.resource(name));
+    }
+
+    private static Picture decode(byte[] bytes) {
+        return ImageCodec.decode(bytes, "image", 1 << 26);
     }
 
     /** Mean absolute difference per channel, 0-255. */
@@ -33,8 +36,11 @@ class ImageFormatsTest {
     @Test
     void exifOrientationIsApplied() throws IOException {
         byte[] rotated = ImageCodecTest.resource("formats/coffee-exif6.jpg");
-        assertThat(ExifOrientation.of(rotated)).isEqualTo(6);
-        Picture picture = decode("formats/coffee-exif6.jpg");
+        DecodedImage decoded = ImageCodec.decodeImage(rotated, "image", 1 << 26);
+        assertThat(decoded.info().orientation()).isEqualTo(6);
+        // The pixels were turned: the metadata kept for the output says so.
+        assertThat(ExifOrientation.of(decoded.info().metadata().exif())).isEqualTo(1);
+        Picture picture = decoded.picture();
         assertThat(difference(picture, decode("coffee.png"))).isLessThan(4.0);
     }
 
@@ -93,20 +99,36 @@ class ImageFormatsTest {
     }
 
     @Test
-    void webpAndTiffAreReadAndWebpOutputIsRefusedUpFront() throws IOException {
+    void webpAndTiffAreReadAndWebpIsWrittenLossyOrLossless() throws IOException {
         Picture png = decode("formats/python.png");
         assertThat(difference(decode("formats/python.tiff"), png)).isLessThan(1.0);
         Picture webp = decode("formats/python.webp");
         assertThat(webp.width()).isEqualTo(png.width());
         assertThat(difference(webp, png)).isLessThan(20.0);
-        assertThatThrownBy(() -> ImageCodec.checkWritable("webp"))
+        // Lossless keeps every pixel, the colour under transparent ones included.
+        OutputSettings lossless = new OutputSettings("webp", 80, true, 1, 1, null, Metadata.NONE);
+        byte[] exact = ImageCodec.encode(png, lossless);
+        assertThat(decode(exact).argb()).isEqualTo(png.argb());
+        Picture photo = decode("coffee.png");
+        OutputSettings lossy = new OutputSettings("webp", 80, false, 1, 1, null, Metadata.NONE);
+        byte[] small = ImageCodec.encode(photo, lossy);
+        assertThat(small.length).isLessThan(ImageCodec.encode(photo, lossless).length);
+        assertThat(difference(decode(small), photo)).isBetween(0.01, 6.0);
+        assertThat(lossy.contentType()).isEqualTo("image/webp");
+    }
+
+    @Test
+    void anAnimatedWebpIsRefusedRatherThanCutToOneFrame() throws IOException {
+        byte[] animated = ImageCodecTest.resource("formats/coffee-animated.webp");
+        assertThatThrownBy(() -> decode(animated))
                 .isInstanceOf(JobFailure.class)
+                .hasMessageContaining("animated WebP")
                 .satisfies(
                         e ->
                                 assertThat(((JobFailure) e).code())
-                                        .isEqualTo(ErrorCode.UNSUPPORTED_IMAGE_FORMAT))
-                .hasMessageContaining("png or jpeg");
-        assertThat(ImageCodec.contentType("jpeg")).isEqualTo("image/jpeg");
+                                        .isEqualTo(
+                                                org.lamaworker.protocol.ErrorCode
+                                                        .UNSUPPORTED_IMAGE_FORMAT));
     }
 
     @Test

@@ -38,7 +38,7 @@ class InpaintModelTest {
                         new TilePlanner.Settings(1 << 22, 64, 16));
         List<float[]> outputs =
                 model.run(tiles.stream().map(t -> Inpainter.prepare(picture, mask, t)).toList());
-        return Inpainter.composite(picture, Inpainter.blendWeights(mask, 0), tiles, outputs);
+        return Inpainter.composite(picture, Inpainter.blendWeights(mask, 0), tiles, outputs, null);
     }
 
     @Test

@@ -50,8 +50,13 @@ class AccessPolicyTest {
     @Test
     void anyBucketAndKeyWithoutConfiguration() {
         AccessPolicy open = policy("", "");
-        assertThat(open.check(job("elsewhere", null)))
+        assertThat(open.check(job("elsewhere", null)).resolve("png"))
                 .isEqualTo(new ObjectRef("elsewhere", "results/job-1.png"));
+        // With format auto the extension follows the format the input turned out to be.
+        assertThat(open.check(job("elsewhere", null)).resolve("jpeg"))
+                .isEqualTo(new ObjectRef("elsewhere", "results/job-1.jpg"));
+        ObjectRef given = new ObjectRef("elsewhere", "mine/out.png");
+        assertThat(open.check(job("elsewhere", given)).resolve("webp")).isEqualTo(given);
     }
 
     @Test
@@ -87,7 +92,7 @@ class AccessPolicyTest {
                                 job("photos", new ObjectRef("photos", "tenant-7/out/../x.png"))))
                 .isEqualTo(ErrorCode.OUTPUT_KEY_NOT_ALLOWED);
         // Without an output, the default key moves under the prefix.
-        assertThat(prefixed.check(job("photos", null)))
-                .isEqualTo(new ObjectRef("photos", "tenant-7/out/job-1.png"));
+        assertThat(prefixed.check(job("photos", null)).resolve("webp"))
+                .isEqualTo(new ObjectRef("photos", "tenant-7/out/job-1.webp"));
     }
 }

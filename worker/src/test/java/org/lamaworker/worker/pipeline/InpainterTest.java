@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.lamaworker.worker.image.ColourProfile;
 import org.lamaworker.worker.image.Mask;
 import org.lamaworker.worker.image.Picture;
 import org.lamaworker.worker.inference.InferenceInput;
@@ -81,7 +82,8 @@ class InpainterTest {
         float[] output = new float[3 * 80 * 72];
         Arrays.fill(output, 0, 80 * 72, 200f); // red plane; green and blue 0
         float[] weights = Inpainter.blendWeights(mask, 2);
-        Picture result = Inpainter.composite(picture, weights, List.of(tile), List.of(output));
+        Picture result =
+                Inpainter.composite(picture, weights, List.of(tile), List.of(output), null);
         for (int i = 0; i < picture.pixels(); i++) {
             int x = i % 301;
             int y = i / 301;
@@ -92,6 +94,72 @@ class InpainterTest {
                 assertThat(result.argb()[i]).isEqualTo(picture.argb()[i]);
             } else {
                 assertThat(result.argb()[i]).isNotEqualTo(picture.argb()[i]);
+            }
+        }
+    }
+
+    @Test
+    void a16BitPictureKeepsItsSamplesOutsideTheFillAndTakesTheFillAt16Bits() {
+        Picture eight = noise(120, 90, false);
+        short[] deep = new short[4 * eight.pixels()];
+        java.util.Random random = new java.util.Random(5);
+        for (int i = 0; i < deep.length; i++) {
+            deep[i] = (short) (i % 4 == 3 ? 0xffff : random.nextInt(65536));
+        }
+        int[] argb = new int[eight.pixels()];
+        for (int i = 0; i < argb.length; i++) {
+            argb[i] =
+                    0xff000000
+                            | Picture.to8(deep[4 * i] & 0xffff) << 16
+                            | Picture.to8(deep[4 * i + 1] & 0xffff) << 8
+                            | Picture.to8(deep[4 * i + 2] & 0xffff);
+        }
+        Picture picture = new Picture(120, 90, argb, false, deep);
+        Mask mask = box(120, 90, 40, 30, 70, 60);
+        Tile tile = new Tile(new Rect(0, 0, 120, 90), new Rect(0, 0, 120, 90), 120, 90, 120, 90);
+        float[] output = new float[3 * 120 * 90];
+        Arrays.fill(output, 0, 120 * 90, 100.5f); // red plane
+        float[] weights = Inpainter.blendWeights(mask, 2);
+        Picture result =
+                Inpainter.composite(picture, weights, List.of(tile), List.of(output), null);
+        assertThat(result.deep()).isNotNull();
+        for (int i = 0; i < picture.pixels(); i++) {
+            if (weights[i] == 0f) {
+                for (int c = 0; c < 4; c++) {
+                    assertThat(result.deep()[4 * i + c]).isEqualTo(deep[4 * i + c]);
+                }
+                assertThat(result.argb()[i]).isEqualTo(argb[i]);
+            } else if (mask.hole()[i]) {
+                // 100.5 of 255 at 16 bits, which 8 bits could not hold.
+                assertThat(result.deep()[4 * i] & 0xffff).isEqualTo(Math.round(100.5f * 257));
+                assertThat(result.deep()[4 * i + 1]).isZero();
+                assertThat(result.argb()[i] >>> 16 & 0xff).isEqualTo(101);
+            }
+        }
+    }
+
+    @Test
+    void aFillIsConvertedIntoThePicturesProfileAndNothingElseIs() throws Exception {
+        byte[] icc;
+        try (var in = getClass().getResourceAsStream("/corpus/formats/DisplayP3.icc")) {
+            icc = in.readAllBytes();
+        }
+        ColourProfile p3 = ColourProfile.of(icc);
+        Picture picture = noise(64, 48, false);
+        Mask mask = box(64, 48, 20, 10, 40, 30);
+        Tile tile = new Tile(new Rect(0, 0, 64, 48), new Rect(0, 0, 64, 48), 64, 48, 64, 48);
+        float[] output = new float[3 * 64 * 48];
+        Arrays.fill(output, 0, 64 * 48, 255f); // pure sRGB red
+        float[] weights = Inpainter.blendWeights(mask, 0);
+        Picture result = Inpainter.composite(picture, weights, List.of(tile), List.of(output), p3);
+        for (int i = 0; i < picture.pixels(); i++) {
+            if (mask.hole()[i]) {
+                int p = result.argb()[i];
+                // sRGB red lies inside P3: less than full red there, with some green.
+                assertThat(p >>> 16 & 0xff).isBetween(225, 240);
+                assertThat(p >>> 8 & 0xff).isBetween(40, 70);
+            } else {
+                assertThat(result.argb()[i]).isEqualTo(picture.argb()[i]);
             }
         }
     }

@@ -95,11 +95,11 @@ class StrategyCorpusTest {
     @MethodSource("formats")
     void formatsComeBackRight(String picture, String mask, String model, String strategy) {
         Inpainting work = new Inpainting(MODELS.get(model), CONFIG);
-        JobOptions options = new JobOptions(strategy, null, null, null, null, null, null);
+        JobOptions options = new JobOptions(strategy, null, null, null, null, "png", null);
         Inpainting.Encoded result =
                 work.inpaint(Corpus.bytes(picture), Corpus.bytes(mask), options);
         Corpus.assertInpainted(picture, mask, result.bytes(), Corpus.DEFAULT_REACH_PX, true);
-        if (picture.contains("rgba")) {
+        if (picture.contains("rgba") || picture.contains("alpha")) {
             var out =
                     org.lamaworker.worker.image.ImageCodec.decode(
                             result.bytes(), "output", Long.MAX_VALUE);
@@ -117,7 +117,7 @@ class StrategyCorpusTest {
     @MethodSource("cases")
     void comesBackRight(String picture, String model, String strategy) {
         Inpainting work = new Inpainting(MODELS.get(model), CONFIG);
-        JobOptions options = new JobOptions(strategy, null, null, null, null, null, null);
+        JobOptions options = new JobOptions(strategy, null, null, null, null, "png", null);
         Inpainting.Encoded result =
                 work.inpaint(Corpus.bytes(picture), Corpus.bytes(Corpus.maskOf(picture)), options);
         assertThat(result.contentType()).isEqualTo("image/png");

@@ -34,12 +34,22 @@ public final class Corpus {
      * of the picture they show.
      */
     public static final Map<String, String> FORMATS =
-            Map.of(
-                    "formats/chelsea-16bit.png", "chelsea.mask.png",
-                    "formats/chelsea-rgba.png", "chelsea.mask.png",
-                    "formats/coffee-cmyk.jpg", "coffee.mask.png",
-                    "formats/coffee-exif6.jpg", "coffee.mask.png",
-                    "formats/coffee-progressive.jpg", "coffee.mask.png");
+            Map.ofEntries(
+                    Map.entry("formats/chelsea-16bit.png", "chelsea.mask.png"),
+                    Map.entry("formats/chelsea-16bit-icc.png", "chelsea.mask.png"),
+                    Map.entry("formats/chelsea-rgba.png", "chelsea.mask.png"),
+                    Map.entry("formats/chelsea-alpha.webp", "chelsea.mask.png"),
+                    Map.entry("formats/chelsea-alpha-lossy.webp", "chelsea.mask.png"),
+                    Map.entry("formats/coffee-cmyk.jpg", "coffee.mask.png"),
+                    Map.entry("formats/coffee-exif6.jpg", "coffee.mask.png"),
+                    Map.entry("formats/coffee-progressive.jpg", "coffee.mask.png"),
+                    Map.entry("formats/coffee-p3.jpg", "coffee.mask.png"),
+                    Map.entry("formats/coffee-444.jpg", "coffee.mask.png"),
+                    Map.entry("formats/coffee-restart.jpg", "coffee.mask.png"),
+                    Map.entry("formats/coffee-gps.jpg", "coffee.mask.png"),
+                    Map.entry("formats/coffee-lossy.webp", "coffee.mask.png"),
+                    Map.entry("formats/coffee-plain-lossy.webp", "coffee.mask.png"),
+                    Map.entry("formats/coffee-lossless.webp", "coffee.mask.png"));
 
     /** Masks as uploaders send them, each drawn for {@code coffee.png}. */
     public static final List<String> COFFEE_MASK_FORMATS =
@@ -143,6 +153,49 @@ public final class Corpus {
         assertThat(holes).as(picture + " hole pixels").isPositive();
         assertThat((double) changed / holes)
                 .as(picture + " fraction of hole pixels changed")
+                .isGreaterThan(0.5);
+    }
+
+    /**
+     * As {@link #assertInpainted(String, byte[])} for lossy output: outside the mask's reach the
+     * mean difference (largest channel, 0-255) is at most {@code meanLevels} instead of zero.
+     */
+    public static void assertInpaintedLossy(String picture, byte[] output, double meanLevels) {
+        Picture input = ImageCodec.decode(bytes(picture), "image", Long.MAX_VALUE);
+        Mask mask =
+                ImageCodec.binarize(
+                        ImageCodec.decode(bytes(maskOf(picture)), "mask", Long.MAX_VALUE), 128);
+        Mask reach = MaskOps.dilate(MaskOps.fillHoles(mask), DEFAULT_REACH_PX);
+        Picture result = ImageCodec.decode(output, "output", Long.MAX_VALUE);
+        assertThat(result.width()).as(picture + " width").isEqualTo(input.width());
+        assertThat(result.height()).as(picture + " height").isEqualTo(input.height());
+        long sum = 0;
+        long outside = 0;
+        int holes = 0;
+        int changed = 0;
+        for (int i = 0; i < input.pixels(); i++) {
+            int in = input.argb()[i];
+            int out = result.argb()[i];
+            int difference = 0;
+            for (int shift = 0; shift <= 16; shift += 8) {
+                difference =
+                        Math.max(
+                                difference,
+                                Math.abs((in >>> shift & 0xff) - (out >>> shift & 0xff)));
+            }
+            if (mask.hole()[i]) {
+                holes++;
+                changed += difference > 0 ? 1 : 0;
+            } else if (!reach.hole()[i]) {
+                outside++;
+                sum += difference;
+            }
+        }
+        assertThat((double) sum / outside)
+                .as(picture + " mean difference outside the mask")
+                .isLessThanOrEqualTo(meanLevels);
+        assertThat((double) changed / holes)
+                .as(picture + " hole pixels changed")
                 .isGreaterThan(0.5);
     }
 }

@@ -42,7 +42,7 @@ final class CropPolicyComparison {
                 long runs0 = loaded.sessionRuns();
                 long t0 = System.nanoTime();
                 Inpainting.Decoded ours = work.decode(s.image(), s.mask(), crop);
-                work.encode(work.composite(ours, work.run(work.tensors(ours))), crop);
+                work.encode(work.composite(ours, work.run(work.tensors(ours))), ours.info(), crop);
                 double oursSeconds = (System.nanoTime() - t0) / 1e9;
                 long oursRuns = loaded.sessionRuns() - runs0;
 
@@ -52,12 +52,17 @@ final class CropPolicyComparison {
                 List<Tile> perContour =
                         TilePlanner.perContour(decoded.mask(), loaded.info(), planning);
                 Inpainting.Decoded theirs =
-                        new Inpainting.Decoded(decoded.picture(), decoded.mask(), perContour);
+                        new Inpainting.Decoded(
+                                decoded.picture(),
+                                decoded.info(),
+                                decoded.modelView(),
+                                decoded.mask(),
+                                perContour);
                 List<float[]> outputs = new ArrayList<>();
                 for (InferenceInput input : work.tensors(theirs)) {
                     outputs.add(loaded.run(input));
                 }
-                work.encode(work.composite(theirs, outputs), crop);
+                work.encode(work.composite(theirs, outputs), theirs.info(), crop);
                 double theirSeconds = (System.nanoTime() - t1) / 1e9;
                 Map<String, Object> row = new LinkedHashMap<>();
                 row.put("worker_s", Figures.round(oursSeconds));

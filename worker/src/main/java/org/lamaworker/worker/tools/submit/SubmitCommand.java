@@ -200,10 +200,7 @@ public final class SubmitCommand implements Callable<Integer> {
     }
 
     private List<Submitter.Request> requests(Map<String, Object> options) throws IOException {
-        String extension =
-                "jpeg".equals(options.get("format")) || "jpg".equals(options.get("format"))
-                        ? ".jpg"
-                        : ".png";
+        Object format = options.get("format");
         List<Submitter.Request> requests = new ArrayList<>();
         if (input.single != null) {
             Single s = input.single;
@@ -242,7 +239,7 @@ public final class SubmitCommand implements Callable<Integer> {
                                 jobId,
                                 file,
                                 mask,
-                                input.directory.outDir.resolve(stem + extension)));
+                                input.directory.outDir.resolve(stem + extension(format, name))));
             }
         }
         return requests;
@@ -274,5 +271,25 @@ public final class SubmitCommand implements Callable<Integer> {
 
     private CommandLine.ParameterException usage(String message) {
         return new CommandLine.ParameterException(spec.commandLine(), message);
+    }
+
+    /**
+     * The output file's extension: the job's format's, or with none (or {@code auto}) the one the
+     * worker picks for the picture: JPEG and WebP stay, other formats become PNG.
+     */
+    static String extension(Object format, String pictureName) {
+        String f = format == null ? "auto" : format.toString().toLowerCase(Locale.ROOT);
+        if (f.equals("auto")) {
+            String name = pictureName.toLowerCase(Locale.ROOT);
+            f =
+                    name.endsWith(".jpg") || name.endsWith(".jpeg")
+                            ? "jpeg"
+                            : name.endsWith(".webp") ? "webp" : "png";
+        }
+        return switch (f) {
+            case "jpeg", "jpg" -> ".jpg";
+            case "webp" -> ".webp";
+            default -> ".png";
+        };
     }
 }

@@ -1,0 +1,57 @@
+package org.lamaworker.worker.image;
+
+import java.util.Arrays;
+
+/**
+ * The descriptive metadata a picture carries and its output keeps: EXIF (camera, capture time, GPS
+ * position, as a TIFF block) and XMP (an XML packet). Other metadata (JPEG comments, IPTC, PNG text
+ * chunks) is not carried over.
+ *
+ * @param exif the EXIF block, a TIFF header and its IFDs, or {@code null}
+ * @param xmp the XMP packet as stored, or {@code null}
+ */
+public record Metadata(byte[] exif, byte[] xmp) {
+    /** No metadata. */
+    public static final Metadata NONE = new Metadata(null, null);
+
+    /** Treats empty blocks as absent. */
+    public Metadata {
+        exif = exif == null || exif.length == 0 ? null : exif;
+        xmp = xmp == null || xmp.length == 0 ? null : xmp;
+    }
+
+    /** Whether there is nothing to keep. */
+    public boolean isEmpty() {
+        return exif == null && xmp == null;
+    }
+
+    /**
+     * The metadata of a picture whose pixels were turned to its recorded orientation: the EXIF
+     * orientation and XMP's {@code tiff:Orientation} say 1, or viewers would turn it again.
+     */
+    public Metadata normalised() {
+        return new Metadata(
+                exif == null ? null : ExifOrientation.normalised(exif), XmpOrientation.reset(xmp));
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof Metadata m
+                && Arrays.equals(exif, m.exif)
+                && Arrays.equals(xmp, m.xmp);
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * Arrays.hashCode(exif) + Arrays.hashCode(xmp);
+    }
+
+    @Override
+    public String toString() {
+        return "Metadata[exif="
+                + (exif == null ? 0 : exif.length)
+                + " bytes, xmp="
+                + (xmp == null ? 0 : xmp.length)
+                + " bytes]";
+    }
+}
