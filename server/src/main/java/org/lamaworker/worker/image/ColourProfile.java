@@ -8,6 +8,8 @@ import java.awt.image.BufferedImage;
 import java.awt.image.ColorConvertOp;
 import java.awt.image.ComponentColorModel;
 import java.awt.image.DataBuffer;
+import java.awt.image.DataBufferByte;
+import java.awt.image.DataBufferInt;
 import java.awt.image.DataBufferUShort;
 import java.awt.image.Raster;
 import java.awt.image.WritableRaster;
@@ -95,6 +97,52 @@ public final class ColourProfile {
         if (space == null) {
             return picture;
         }
+        if (picture.deep() != null) {
+            return deepToSrgb(picture);
+        }
+        // 8-bit through byte images: the conversion engine's fast path, 8 to 10 times quicker
+        // than 16-bit samples (bench codecs), and the model reads 8 bits anyway.
+        int w = picture.width();
+        int h = picture.height();
+        int[] argb = picture.argb();
+        int[] srgb = new int[argb.length];
+        int rows = Math.max(1, STRIP / w);
+        ComponentColorModel model =
+                new ComponentColorModel(
+                        space, false, false, Transparency.OPAQUE, DataBuffer.TYPE_BYTE);
+        ColorConvertOp op = new ColorConvertOp(null);
+        for (int y0 = 0; y0 < h; y0 += rows) {
+            int n = Math.min(rows, h - y0);
+            byte[] samples = new byte[3 * w * n];
+            int offset = y0 * w;
+            for (int i = 0; i < w * n; i++) {
+                int p = argb[offset + i];
+                samples[3 * i] = (byte) (p >>> 16);
+                samples[3 * i + 1] = (byte) (p >>> 8);
+                samples[3 * i + 2] = (byte) p;
+            }
+            WritableRaster raster =
+                    Raster.createInterleavedRaster(
+                            new DataBufferByte(samples, samples.length),
+                            w,
+                            n,
+                            3 * w,
+                            3,
+                            new int[] {0, 1, 2},
+                            null);
+            BufferedImage source = new BufferedImage(model, raster, false, null);
+            BufferedImage target = new BufferedImage(w, n, BufferedImage.TYPE_INT_RGB);
+            op.filter(source, target);
+            int[] converted = ((DataBufferInt) target.getRaster().getDataBuffer()).getData();
+            for (int i = 0; i < w * n; i++) {
+                srgb[offset + i] = (argb[offset + i] & 0xff000000) | (converted[i] & 0xffffff);
+            }
+        }
+        return new Picture(w, h, srgb, picture.hasAlpha());
+    }
+
+    /** {@link #toSrgb} from 16-bit samples, through 16-bit images. */
+    private Picture deepToSrgb(Picture picture) {
         int n = picture.pixels();
         int[] argb = picture.argb();
         short[] deep = picture.deep();
@@ -104,16 +152,9 @@ public final class ColourProfile {
             int count = Math.min(STRIP, n - from);
             for (int i = 0; i < count; i++) {
                 int at = from + i;
-                if (deep != null) {
-                    row[3 * i] = deep[4 * at] & 0xffff;
-                    row[3 * i + 1] = deep[4 * at + 1] & 0xffff;
-                    row[3 * i + 2] = deep[4 * at + 2] & 0xffff;
-                } else {
-                    int p = argb[at];
-                    row[3 * i] = ((p >>> 16) & 0xff) * 257;
-                    row[3 * i + 1] = ((p >>> 8) & 0xff) * 257;
-                    row[3 * i + 2] = (p & 0xff) * 257;
-                }
+                row[3 * i] = deep[4 * at] & 0xffff;
+                row[3 * i + 1] = deep[4 * at + 1] & 0xffff;
+                row[3 * i + 2] = deep[4 * at + 2] & 0xffff;
             }
             convert(space, SRGB, row, count);
             for (int i = 0; i < count; i++) {
