@@ -135,6 +135,19 @@ public final class ImageCodec {
                 reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
                 try {
                     image = reader.read(0, param);
+                } catch (OutOfMemoryError e) {
+                    if (!fromWebpWrapper(e)) {
+                        throw e;
+                    }
+                    // libwebp answers some damaged streams (a broken alpha plane) with its
+                    // out-of-memory status, which its Java wrapper throws as this error; the
+                    // picture is small (its size passed the limit above), the data is bad.
+                    throw new JobFailure(
+                            ErrorCode.IMAGE_DECODE_FAILED,
+                            "the "
+                                    + what
+                                    + " (webp) cannot be decoded: libwebp reports damaged data",
+                            e);
                 } catch (IOException | RuntimeException e) {
                     throw new JobFailure(
                             ErrorCode.IMAGE_DECODE_FAILED,
@@ -217,6 +230,14 @@ public final class ImageCodec {
             }
         }
         return first;
+    }
+
+    /** Whether an error was thrown by libwebp's Java wrapper, not by the JVM's allocator. */
+    private static boolean fromWebpWrapper(OutOfMemoryError e) {
+        StackTraceElement[] trace = e.getStackTrace();
+        return trace.length > 0
+                && !trace[0].isNativeMethod()
+                && trace[0].getClassName().startsWith(WEBP_READER_PACKAGE);
     }
 
     private static String formatName(ImageReader reader) throws IOException {

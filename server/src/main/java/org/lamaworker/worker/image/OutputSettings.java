@@ -1,7 +1,9 @@
 package org.lamaworker.worker.image;
 
 import java.util.Arrays;
+import org.lamaworker.protocol.ErrorCode;
 import org.lamaworker.protocol.JobOptions;
+import org.lamaworker.worker.failure.JobFailure;
 
 /**
  * How a result is written: format, quality, chroma subsampling, colour profile and metadata, chosen
@@ -123,6 +125,39 @@ public record OutputSettings(
             case "jpeg", "webp" -> inputFormat;
             default -> "png";
         };
+    }
+
+    /** The largest width and height a WebP can have (14 bits each). */
+    public static final int WEBP_MAX_SIDE = 16383;
+
+    /** The largest width and height a JPEG can have (16 bits each). */
+    public static final int JPEG_MAX_SIDE = 65535;
+
+    /**
+     * Fails when the format cannot hold a picture of this size.
+     *
+     * @throws JobFailure UNSUPPORTED_IMAGE_FORMAT naming the limit and the formats that can
+     */
+    public void checkFits(int width, int height) {
+        int max =
+                switch (format) {
+                    case "webp" -> WEBP_MAX_SIDE;
+                    case "jpeg" -> JPEG_MAX_SIDE;
+                    default -> Integer.MAX_VALUE;
+                };
+        if (width > max || height > max) {
+            throw new JobFailure(
+                    ErrorCode.UNSUPPORTED_IMAGE_FORMAT,
+                    "the picture is "
+                            + width
+                            + "x"
+                            + height
+                            + " but "
+                            + format
+                            + " holds at most "
+                            + max
+                            + " pixels a side; ask for format png");
+        }
     }
 
     /** The MIME type of the output. */

@@ -73,6 +73,8 @@ public final class Inpainting {
         WorkerConfig.Image limits = config.image();
         DecodedImage image = ImageCodec.decodeImage(imageBytes, "image", limits.maxPixels());
         Picture picture = image.picture();
+        // A picture its output format cannot hold fails now, not after the model ran.
+        settings(image.info(), options).checkFits(picture.width(), picture.height());
         Picture maskPicture = ImageCodec.decode(maskBytes, "mask", limits.maxPixels());
         int threshold =
                 options.maskThreshold() != null ? options.maskThreshold() : limits.maskThreshold();
@@ -184,17 +186,17 @@ public final class Inpainting {
      * input's colour profile, bit depth (where the format has it) and metadata.
      */
     public Encoded encode(Picture picture, ImageInfo input, JobOptions options) {
-        WorkerConfig.Image image = config.image();
-        OutputSettings settings =
-                OutputSettings.choose(
-                        input,
-                        options,
-                        image.outputFormat(),
-                        image.jpegQuality(),
-                        image.stripMetadata());
+        OutputSettings settings = settings(input, options);
         byte[] bytes = ImageCodec.encode(picture, settings);
         return new Encoded(
                 bytes, settings.contentType(), picture.width(), picture.height(), settings);
+    }
+
+    /** How the output of a picture is written, from the job's options and the worker's defaults. */
+    private OutputSettings settings(ImageInfo input, JobOptions options) {
+        WorkerConfig.Image image = config.image();
+        return OutputSettings.choose(
+                input, options, image.outputFormat(), image.jpegQuality(), image.stripMetadata());
     }
 
     /** Every stage on the calling thread. */

@@ -132,6 +132,23 @@ class ImageFormatsTest {
     }
 
     @Test
+    void aDamagedWebpAlphaPlaneIsADecodeFailureNotAnError() throws IOException {
+        byte[] damaged = ImageCodecTest.resource("formats/chelsea-alpha-lossy.webp");
+        // A byte of the ALPH chunk's compressed data (the chunk starts at 30, its data at 38):
+        // libwebp answers with its out-of-memory status, which its wrapper throws as an Error.
+        damaged[40] ^= 0x5a;
+        assertThatThrownBy(() -> decode(damaged))
+                .isInstanceOf(JobFailure.class)
+                .hasMessageContaining("damaged data")
+                .satisfies(
+                        e ->
+                                assertThat(((JobFailure) e).code())
+                                        .isEqualTo(
+                                                org.lamaworker.protocol.ErrorCode
+                                                        .IMAGE_DECODE_FAILED));
+    }
+
+    @Test
     void formatsNobodyReadsAreRefusedNamingTheSupportedOnes() {
         byte[] svg =
                 "<svg xmlns='http://www.w3.org/2000/svg'/>"

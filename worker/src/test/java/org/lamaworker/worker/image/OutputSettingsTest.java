@@ -77,4 +77,15 @@ class OutputSettingsTest {
                 .isEqualTo(Metadata.NONE);
         assertThat(choose(input, options(null, null, false)).metadata()).isEqualTo(EXIF);
     }
+
+    @Test
+    void aPictureTooWideForItsFormatIsRefusedNamingTheLimit() {
+        OutputSettings webp = choose(ImageInfo.plain("png"), options("webp", null, null));
+        webp.checkFits(16383, 100);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> webp.checkFits(20000, 100))
+                .isInstanceOf(org.lamaworker.worker.failure.JobFailure.class)
+                .hasMessageContaining("16383")
+                .hasMessageContaining("format png");
+        choose(ImageInfo.plain("png"), options("png", null, null)).checkFits(100_000, 100);
+    }
 }
