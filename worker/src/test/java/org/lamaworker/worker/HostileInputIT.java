@@ -126,6 +126,11 @@ class HostileInputIT {
         servers.put(BUCKET, "in/specks.mask.png", specksMask(600, 400, 10));
         servers.put(BUCKET, "in/rocket-5k.jpg", Corpus.bytes("rocket-5k.jpg"));
         servers.put(BUCKET, "in/rocket-5k.mask.png", Corpus.bytes("rocket-5k.mask.png"));
+        servers.put(BUCKET, "in/animated.webp", Corpus.bytes("formats/coffee-animated.webp"));
+        byte[] damagedWebp = Corpus.bytes("formats/chelsea-alpha-lossy.webp");
+        damagedWebp[40] ^= 0x5a; // in the alpha plane: libwebp reports it as out of memory
+        servers.put(BUCKET, "in/damaged.webp", damagedWebp);
+        servers.put(BUCKET, "in/chelsea.mask.png", Corpus.bytes("chelsea.mask.png"));
         ObjectRef image = ref("in/coffee.png");
         ObjectRef mask = ref("in/coffee.mask.png");
 
@@ -155,6 +160,10 @@ class HostileInputIT {
                 job("truncated-jpeg", ref("in/truncated.jpg"), ref("in/kite.mask.png")));
         records.put("huge-png", job("huge-png", ref("in/huge.png"), mask));
         records.put("heic", job("heic", ref("in/heic.heic"), mask));
+        records.put("animated-webp", job("animated-webp", ref("in/animated.webp"), mask));
+        records.put(
+                "damaged-webp",
+                job("damaged-webp", ref("in/damaged.webp"), ref("in/chelsea.mask.png")));
         records.put("wrong-size-mask", job("wrong-size-mask", image, ref("in/rocket-5k.mask.png")));
         records.put("specks-mask", job("specks-mask", image, ref("in/specks.mask.png")));
         records.put(
@@ -204,6 +213,8 @@ class HostileInputIT {
         expected.put("truncated-jpeg", ErrorCode.IMAGE_DECODE_FAILED);
         expected.put("huge-png", ErrorCode.IMAGE_TOO_LARGE);
         expected.put("heic", ErrorCode.UNSUPPORTED_IMAGE_FORMAT);
+        expected.put("animated-webp", ErrorCode.UNSUPPORTED_IMAGE_FORMAT);
+        expected.put("damaged-webp", ErrorCode.IMAGE_DECODE_FAILED);
         expected.put("wrong-size-mask", ErrorCode.MASK_SIZE_MISMATCH);
         expected.put("specks-mask", ErrorCode.MASK_TOO_COMPLEX);
         expected.put("dot-dot-output", ErrorCode.OUTPUT_KEY_NOT_ALLOWED);
