@@ -11,7 +11,7 @@ import java.util.Map;
  * @param jobId caller-chosen id, 1-128 characters of {@code [A-Za-z0-9._-]}
  * @param image the picture to edit
  * @param mask a single-channel (or grey RGB) picture of the same size, white = fill
- * @param output where to store the result; {@code null} means {@link #outputOrDefault()}
+ * @param output where to store the result; {@code null} means {@link #outputOrDefault(String)}
  * @param options per-job options; never {@code null} after construction
  * @param deadline the instant after which the result is no longer wanted, or {@code null}
  * @param attributes caller data echoed back on the result; never {@code null} after construction

@@ -74,6 +74,13 @@ public final class InpaintCommand implements Callable<Integer> {
             Map<String, Object> given = OptionArguments.parse(optionArguments);
             String named = formatOf(out);
             if (!given.containsKey("format") && named != null) {
+                if (named.equals("png") && given.containsKey("quality")) {
+                    throw new IllegalArgumentException(
+                            "--out "
+                                    + out.getFileName()
+                                    + " asks for PNG, which has no quality: write to .jpg or"
+                                    + " .webp, or drop --option quality");
+                }
                 given.put("format", named);
             }
             options = OptionArguments.validate(given);

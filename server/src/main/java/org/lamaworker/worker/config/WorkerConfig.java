@@ -506,6 +506,9 @@ public record WorkerConfig(
             int maskMaxParts,
             String outputFormat,
             boolean stripMetadata) {
+        /** The most {@code image.maxPixels} may be: four 16-bit samples a pixel in one array. */
+        public static final long MAX_PIXELS = Integer.MAX_VALUE / 4;
+
         /** The values {@code output.format} takes. */
         public static final Set<String> OUTPUT_FORMATS = Set.of("auto", "png", "jpeg", "webp");
 
@@ -517,6 +520,13 @@ public record WorkerConfig(
             }
             if (maxPixels < 1 || maxBytes < 1) {
                 throw new ConfigException("image.maxPixels and image.maxBytes must be >= 1");
+            }
+            if (maxPixels > MAX_PIXELS) {
+                throw new ConfigException(
+                        "image.maxPixels must be at most "
+                                + MAX_PIXELS
+                                + " (a 16-bit picture's samples must fit one Java array), got "
+                                + maxPixels);
             }
             if (maskThreshold < 1 || maskThreshold > 255) {
                 throw new ConfigException("mask.threshold must be 1-255, got " + maskThreshold);

@@ -14,18 +14,18 @@ import java.awt.image.DataBufferUShort;
 import java.awt.image.Raster;
 import java.awt.image.WritableRaster;
 import java.nio.charset.StandardCharsets;
-import java.util.Locale;
 
 /**
- * The ICC colour profile an RGB picture was stored in (Display P3 from phones, Adobe RGB from
- * cameras). The model works on sRGB, so the worker shows it the picture converted to sRGB, and
- * converts the model's fill back into the picture's space; every other pixel keeps its stored
- * value, and the output embeds the same profile, so viewers show the picture as before.
+ * The ICC colour profile a picture was stored in (Display P3 from phones, Adobe RGB from cameras).
+ * The model works on sRGB, so the worker shows it the picture converted to sRGB, and converts the
+ * model's fill back into the picture's space; every other pixel keeps its stored value, and the
+ * output embeds the same profile, so viewers show the picture as before.
  *
- * <p>Only RGB display and input profiles are taken: a CMYK or grey profile describes samples the
- * worker does not keep (CMYK is converted to sRGB on decoding). A profile whose description names
- * sRGB is embedded again but not converted: conversions between two sRGB definitions would only add
- * rounding. A profile the JDK cannot parse is embedded again and the picture treated as sRGB.
+ * <p>RGB and grey profiles are taken; a CMYK profile describes samples the worker does not keep
+ * (CMYK is converted to sRGB on decoding). A grey profile is embedded again in grey output and not
+ * converted. An RGB profile that maps colours onto sRGB's (an sRGB profile by another name) is
+ * embedded again but not converted: that would only add rounding. A profile the JDK cannot parse,
+ * or its colour engine cannot link, is embedded again and the picture treated as sRGB.
  */
 public final class ColourProfile {
     /** Pixels converted per call: bounds the temporary images to a few megabytes. */
@@ -36,15 +36,21 @@ public final class ColourProfile {
     private final byte[] icc;
     private final String description;
     private final ICC_ColorSpace space;
+    private final boolean parsed;
+    private final boolean grey;
 
-    private ColourProfile(byte[] icc, String description, ICC_ColorSpace space) {
+    private ColourProfile(
+            byte[] icc, String description, ICC_ColorSpace space, boolean parsed, boolean grey) {
         this.icc = icc;
         this.description = description;
         this.space = space;
+        this.parsed = parsed;
+        this.grey = grey;
     }
 
     /**
-     * The profile of the given ICC bytes, or {@code null} when they are not an RGB profile.
+     * The profile of the given ICC bytes, or {@code null} when they are neither an RGB nor a grey
+     * profile.
      *
      * @param icc the profile as embedded in the file, or {@code null}
      */
@@ -53,24 +59,59 @@ public final class ColourProfile {
             return null;
         }
         String dataSpace = new String(icc, 16, 4, StandardCharsets.ISO_8859_1);
-        if (!dataSpace.equals("RGB ")) {
+        boolean rgb = dataSpace.equals("RGB ");
+        boolean grey = dataSpace.equals("GRAY");
+        if (!rgb && !grey) {
             return null;
         }
         ICC_ColorSpace space = null;
         String description = "";
+        boolean parsed = false;
         try {
             ICC_Profile profile = ICC_Profile.getInstance(icc);
+            parsed = true;
             description = description(profile);
-            if (profile.getNumComponents() == 3) {
-                space = new ICC_ColorSpace(profile);
+            if (rgb && profile.getNumComponents() == 3) {
+                ICC_ColorSpace candidate = new ICC_ColorSpace(profile);
+                space = differsFromSrgb(candidate) ? candidate : null;
             }
-        } catch (IllegalArgumentException e) {
-            // Not parseable here: kept for the output, the pixels treated as sRGB.
-        }
-        if (description.toLowerCase(Locale.ROOT).contains("srgb")) {
+        } catch (RuntimeException e) {
+            // Not parseable here, or the colour engine cannot link it (CMMException): kept for
+            // the output, the pixels treated as sRGB.
             space = null;
         }
-        return new ColourProfile(icc.clone(), description, space);
+        return new ColourProfile(icc.clone(), description, space, parsed, grey);
+    }
+
+    /**
+     * Whether a profile moves any colour of a 5x5x5 grid by half a level or more on its way to
+     * sRGB. An sRGB profile by another name (phones embed several) is not converted: that would
+     * only add rounding. Converting both ways here also finds a profile the colour engine cannot
+     * link, which then fails now rather than in the middle of a job.
+     */
+    private static boolean differsFromSrgb(ICC_ColorSpace space) {
+        int steps = 5;
+        int n = steps * steps * steps;
+        int[] grid = new int[3 * n];
+        int i = 0;
+        for (int r = 0; r < steps; r++) {
+            for (int g = 0; g < steps; g++) {
+                for (int b = 0; b < steps; b++) {
+                    grid[i++] = r * 65535 / (steps - 1);
+                    grid[i++] = g * 65535 / (steps - 1);
+                    grid[i++] = b * 65535 / (steps - 1);
+                }
+            }
+        }
+        int[] toSrgb = grid.clone();
+        convert(space, SRGB, toSrgb, n);
+        convert(SRGB, space, grid.clone(), n);
+        for (int k = 0; k < grid.length; k++) {
+            if (Math.abs(toSrgb[k] - grid[k]) >= 257 / 2) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The profile as it was embedded, for the output to embed again. */
@@ -81,6 +122,16 @@ public final class ColourProfile {
     /** The profile's own description, e.g. {@code Display P3}; empty when it has none. */
     public String description() {
         return description;
+    }
+
+    /** Whether the JDK's colour engine could read the profile. */
+    public boolean parsed() {
+        return parsed;
+    }
+
+    /** Whether it is a grey profile (for one-channel pictures) rather than an RGB one. */
+    public boolean grey() {
+        return grey;
     }
 
     /** Whether pixel values need converting to and from sRGB. */
@@ -222,8 +273,8 @@ public final class ColourProfile {
                             | (tag[9] & 0xff) << 16
                             | (tag[10] & 0xff) << 8
                             | (tag[11] & 0xff);
-            int end = Math.min(tag.length, 12 + Math.max(0, length));
-            return new String(tag, 12, end - 12, StandardCharsets.ISO_8859_1)
+            long end = Math.min(tag.length, 12L + Math.max(0, length));
+            return new String(tag, 12, (int) end - 12, StandardCharsets.ISO_8859_1)
                     .replace("\0", "")
                     .trim();
         }
@@ -238,7 +289,7 @@ public final class ColourProfile {
                             | (tag[25] & 0xff) << 16
                             | (tag[26] & 0xff) << 8
                             | (tag[27] & 0xff);
-            if (offset >= 0 && length >= 0 && offset + length <= tag.length) {
+            if (offset >= 12 && length >= 0 && (long) offset + length <= tag.length) {
                 return new String(tag, offset, length, StandardCharsets.UTF_16BE).trim();
             }
         }

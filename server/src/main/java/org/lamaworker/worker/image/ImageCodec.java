@@ -10,6 +10,7 @@ import java.awt.image.ComponentColorModel;
 import java.awt.image.DataBuffer;
 import java.awt.image.DataBufferUShort;
 import java.awt.image.DirectColorModel;
+import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 import java.awt.image.WritableRaster;
 import java.io.ByteArrayInputStream;
@@ -128,8 +129,14 @@ public final class ImageCodec {
                 }
                 ColourProfile profile = ColourProfile.of(container.icc());
                 ImageReadParam param = reader.getDefaultReadParam();
-                boolean raw =
-                        profile == null || !format.equals("jpeg") || keepStored(reader, param);
+                // A JPEG decoder applies an RGB profile it can read unless asked for the stored
+                // values; PNG and WebP decoders never apply one.
+                boolean appliesProfile =
+                        format.equals("jpeg")
+                                && profile != null
+                                && profile.parsed()
+                                && !profile.grey();
+                boolean raw = !appliesProfile || keepStored(reader, param);
                 BufferedImage image;
                 List<String> warnings = new ArrayList<>();
                 reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
@@ -176,7 +183,7 @@ public final class ImageCodec {
                     }
                 }
                 Picture stored = toPicture(image);
-                if (!raw || !storedValues(image, format)) {
+                if (appliesProfile && (!raw || !storedValues(image))) {
                     // The decoder converted the pixels to sRGB: the profile no longer describes
                     // them, and embedding it would shift every colour.
                     profile = null;
@@ -195,10 +202,21 @@ public final class ImageCodec {
                                 container.samplingH(),
                                 container.samplingV(),
                                 profile,
-                                new Metadata(container.exif(), container.xmp()).normalised(),
+                                orientation > ExifOrientation.NORMAL
+                                        ? new Metadata(container.exif(), container.xmp())
+                                                .normalised()
+                                        : new Metadata(container.exif(), container.xmp()),
                                 orientation,
                                 isGrey(image));
                 return new DecodedImage(picture, info);
+            } catch (JobFailure e) {
+                throw e;
+            } catch (RuntimeException e) {
+                // A header or sample layout the reader or the worker cannot handle: the file's.
+                throw new JobFailure(
+                        ErrorCode.IMAGE_DECODE_FAILED,
+                        "the " + what + " cannot be decoded: " + e,
+                        e);
             } finally {
                 reader.dispose();
             }
@@ -272,13 +290,10 @@ public final class ImageCodec {
     }
 
     /**
-     * Whether the decoded pixels are the file's stored values: a JPEG decoder that was asked for
-     * them returns an image in the profile's space, and PNG and WebP decoders never convert.
+     * Whether a JPEG decoder asked for the stored values returned them: an image in the profile's
+     * space, not in sRGB.
      */
-    private static boolean storedValues(BufferedImage image, String format) {
-        if (!format.equals("jpeg")) {
-            return true;
-        }
+    private static boolean storedValues(BufferedImage image) {
         ColorSpace space = image.getColorModel().getColorSpace();
         return space.getType() == ColorSpace.TYPE_RGB && !space.isCS_sRGB();
     }
@@ -286,9 +301,21 @@ public final class ImageCodec {
     /** Whether a decoded image has one colour channel: grey, with or without alpha. */
     private static boolean isGrey(BufferedImage image) {
         ColorModel model = image.getColorModel();
+        if (model instanceof IndexColorModel palette) {
+            // 1-, 2- and 4-bit grey PNGs decode to a palette of greys.
+            if (palette.hasAlpha()) {
+                return false;
+            }
+            for (int i = 0; i < palette.getMapSize(); i++) {
+                int r = palette.getRed(i);
+                if (r != palette.getGreen(i) || r != palette.getBlue(i)) {
+                    return false;
+                }
+            }
+            return true;
+        }
         return model.getNumColorComponents() == 1
-                && model.getColorSpace().getType() == ColorSpace.TYPE_GRAY
-                && !(model instanceof java.awt.image.IndexColorModel);
+                && model.getColorSpace().getType() == ColorSpace.TYPE_GRAY;
     }
 
     /** The RGB profile a decoder attached to an image (TIFF does), or {@code null}. */
@@ -360,7 +387,7 @@ public final class ImageCodec {
 
     private static byte[] png(Picture picture, boolean grey) throws IOException {
         BufferedImage image;
-        if (grey && !picture.hasAlpha()) {
+        if (grey) {
             image = greyImage(picture);
         } else {
             image = picture.deep() != null ? deepImage(picture) : intImage(picture);
@@ -472,35 +499,47 @@ public final class ImageCodec {
     }
 
     /**
-     * The picture's luma as a grey image, 16-bit when it has 16-bit samples. A grey picture's
-     * channels are equal, so outside the edit the luma is the stored grey value itself.
+     * The picture's luma as a grey image, with its alpha when it has some, 16-bit when it has
+     * 16-bit samples. A grey picture's channels are equal, so outside the edit the luma is the
+     * stored grey value itself.
      */
     private static BufferedImage greyImage(Picture picture) {
         int n = picture.pixels();
         short[] deep = picture.deep();
-        BufferedImage image =
-                new BufferedImage(
-                        picture.width(),
-                        picture.height(),
-                        deep != null
-                                ? BufferedImage.TYPE_USHORT_GRAY
-                                : BufferedImage.TYPE_BYTE_GRAY);
-        int[] luma = new int[n];
         int[] argb = picture.argb();
+        boolean alpha = picture.hasAlpha();
+        int bands = alpha ? 2 : 1;
+        int[] samples = new int[bands * n];
         for (int i = 0; i < n; i++) {
             if (deep != null) {
-                luma[i] =
+                samples[bands * i] =
                         luma(
                                 deep[4 * i] & 0xffff,
                                 deep[4 * i + 1] & 0xffff,
                                 deep[4 * i + 2] & 0xffff);
+                if (alpha) {
+                    samples[bands * i + 1] = deep[4 * i + 3] & 0xffff;
+                }
             } else {
                 int p = argb[i];
-                luma[i] = luma(p >>> 16 & 0xff, p >>> 8 & 0xff, p & 0xff);
+                samples[bands * i] = luma(p >>> 16 & 0xff, p >>> 8 & 0xff, p & 0xff);
+                if (alpha) {
+                    samples[bands * i + 1] = p >>> 24;
+                }
             }
         }
-        image.getRaster().setPixels(0, 0, picture.width(), picture.height(), luma);
-        return image;
+        int type = deep != null ? DataBuffer.TYPE_USHORT : DataBuffer.TYPE_BYTE;
+        ComponentColorModel model =
+                new ComponentColorModel(
+                        ColorSpace.getInstance(ColorSpace.CS_GRAY),
+                        alpha,
+                        false,
+                        alpha ? java.awt.Transparency.TRANSLUCENT : java.awt.Transparency.OPAQUE,
+                        type);
+        WritableRaster raster =
+                model.createCompatibleWritableRaster(picture.width(), picture.height());
+        raster.setPixels(0, 0, picture.width(), picture.height(), samples);
+        return new BufferedImage(model, raster, false, null);
     }
 
     private static int luma(int r, int g, int b) {
@@ -587,6 +626,15 @@ public final class ImageCodec {
         boolean deepSamples = false;
         for (int b = 0; b < bands; b++) {
             int bits = model.getComponentSize(b);
+            if (bits > 16
+                    || raster.getTransferType() == DataBuffer.TYPE_FLOAT
+                    || raster.getTransferType() == DataBuffer.TYPE_DOUBLE) {
+                throw new JobFailure(
+                        ErrorCode.UNSUPPORTED_IMAGE_FORMAT,
+                        "the picture has "
+                                + bits
+                                + "-bit samples; this worker reads up to 16 bits per sample");
+            }
             max[b] = (1 << bits) - 1;
             deepSamples |= bits > 8;
         }

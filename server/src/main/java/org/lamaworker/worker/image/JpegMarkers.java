@@ -41,10 +41,9 @@ final class JpegMarkers {
      * @param lumaTable the quantisation table of the first component in natural (row) order, or
      *     {@code null}
      * @param components colour components in the frame (1 grey, 3 YCbCr or RGB, 4 CMYK or YCCK)
-     * @param lumaH horizontal sampling factor of the first component (2 for 4:2:0 and 4:2:2)
-     * @param lumaV vertical sampling factor of the first component (2 for 4:2:0)
-     * @param progressive whether the frame is progressive
-     * @param restartInterval MCUs between restart markers, 0 for none
+     * @param lumaH how many times the first component's horizontal sampling factor is the second's:
+     *     2 for 4:2:0 and 4:2:2, 1 for 4:4:4 (also when all components are 2x2)
+     * @param lumaV the same, vertically: 2 for 4:2:0
      */
     record Info(
             byte[] exif,
@@ -53,9 +52,7 @@ final class JpegMarkers {
             int[] lumaTable,
             int components,
             int lumaH,
-            int lumaV,
-            boolean progressive,
-            int restartInterval) {}
+            int lumaV) {}
 
     /** Whether the bytes start like a JPEG. */
     static boolean isJpeg(byte[] b) {
@@ -75,9 +72,9 @@ final class JpegMarkers {
         int components = 0;
         int lumaH = 1;
         int lumaV = 1;
+        int chromaH = 1;
+        int chromaV = 1;
         int lumaTableId = 0;
-        boolean progressive = false;
-        int restartInterval = 0;
         int p = 2;
         while (p + 4 <= b.length) {
             if ((b[p] & 0xff) != 0xff) {
@@ -112,16 +109,18 @@ final class JpegMarkers {
                 }
             } else if (marker == 0xdb) {
                 readTables(b, start, end, tables);
-            } else if (marker == 0xdd && length >= 4) {
-                restartInterval = u16(b, start);
             } else if (isFrame(marker) && end - start >= 6) {
-                progressive = marker == 0xc2 || marker == 0xc6 || marker == 0xca || marker == 0xce;
                 components = b[start + 5] & 0xff;
                 if (components >= 1 && start + 6 + 3 <= end) {
                     int sampling = b[start + 7] & 0xff;
                     lumaH = Math.max(1, sampling >> 4);
                     lumaV = Math.max(1, sampling & 0x0f);
                     lumaTableId = b[start + 8] & 0x03;
+                }
+                if (components >= 2 && start + 6 + 6 <= end) {
+                    int sampling = b[start + 10] & 0xff;
+                    chromaH = Math.max(1, sampling >> 4);
+                    chromaV = Math.max(1, sampling & 0x0f);
                 }
             }
             p = end;
@@ -138,10 +137,8 @@ final class JpegMarkers {
                 icc,
                 tables[lumaTableId],
                 components,
-                lumaH,
-                lumaV,
-                progressive,
-                restartInterval);
+                Math.max(1, lumaH / chromaH),
+                Math.max(1, lumaV / chromaV));
     }
 
     /** SOF0-SOF15 but not DHT (C4), JPG (C8) or DAC (CC). */

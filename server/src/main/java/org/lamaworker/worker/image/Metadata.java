@@ -1,5 +1,6 @@
 package org.lamaworker.worker.image;
 
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
@@ -14,10 +15,34 @@ public record Metadata(byte[] exif, byte[] xmp) {
     /** No metadata. */
     public static final Metadata NONE = new Metadata(null, null);
 
+    /** The largest EXIF block kept; a camera's, maker notes and thumbnail included, is ~64 kB. */
+    public static final int MAX_EXIF_BYTES = 1 << 20;
+
+    /** The largest XMP packet kept; editors' packets with history run to a few hundred kB. */
+    public static final int MAX_XMP_BYTES = 1 << 20;
+
+    private static final byte[] EXIF_PREFIX = "Exif\0\0".getBytes(StandardCharsets.ISO_8859_1);
+
     /** Treats empty blocks as absent. */
     public Metadata {
         exif = exif == null || exif.length == 0 ? null : exif;
         xmp = xmp == null || xmp.length == 0 ? null : xmp;
+    }
+
+    /**
+     * The TIFF block of an EXIF block: some writers of PNG and WebP put the JPEG segment's {@code
+     * Exif\0\0} before the TIFF header, others not.
+     */
+    static byte[] tiff(byte[] exif) {
+        if (exif == null || exif.length < EXIF_PREFIX.length) {
+            return exif;
+        }
+        for (int i = 0; i < EXIF_PREFIX.length; i++) {
+            if (exif[i] != EXIF_PREFIX[i]) {
+                return exif;
+            }
+        }
+        return Arrays.copyOfRange(exif, EXIF_PREFIX.length, exif.length);
     }
 
     /** Whether there is nothing to keep. */

@@ -20,7 +20,6 @@ import java.util.zip.Inflater;
 final class PngChunks {
     private static final byte[] SIGNATURE = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
     private static final String XMP_KEYWORD = "XML:com.adobe.xmp";
-    private static final int MAX_XMP_BYTES = 1 << 20;
 
     /** Chunks that say what colour space the samples are in; an embedded profile replaces them. */
     private static final Set<String> COLOUR_CHUNKS = Set.of("iCCP", "sRGB", "gAMA", "cHRM");
@@ -30,12 +29,11 @@ final class PngChunks {
     /**
      * What the chunks say.
      *
-     * @param bitDepth bits per sample from the header (1, 2, 4, 8 or 16)
      * @param icc the ICC profile, inflated, or {@code null}
      * @param exif the EXIF TIFF block, or {@code null}
      * @param xmp the XMP packet, or {@code null}
      */
-    record Info(int bitDepth, byte[] icc, byte[] exif, byte[] xmp) {}
+    record Info(byte[] icc, byte[] exif, byte[] xmp) {}
 
     /** Whether the bytes start like a PNG. */
     static boolean isPng(byte[] b) {
@@ -52,7 +50,6 @@ final class PngChunks {
 
     /** Reads the chunks before the image data ends. */
     static Info read(byte[] b) {
-        int bitDepth = 8;
         byte[] icc = null;
         byte[] exif = null;
         byte[] xmp = null;
@@ -66,9 +63,12 @@ final class PngChunks {
             int start = p + 8;
             int end = start + (int) length;
             switch (type) {
-                case "IHDR" -> bitDepth = length >= 13 ? b[start + 8] & 0xff : bitDepth;
                 case "iCCP" -> icc = icc != null ? icc : profile(b, start, end);
-                case "eXIf" -> exif = exif != null ? exif : slice(b, start, end);
+                case "eXIf" ->
+                        exif =
+                                exif != null || end - start > Metadata.MAX_EXIF_BYTES
+                                        ? exif
+                                        : Metadata.tiff(slice(b, start, end));
                 case "iTXt" -> xmp = xmp != null ? xmp : xmp(b, start, end);
                 default -> {}
             }
@@ -77,7 +77,7 @@ final class PngChunks {
             }
             p = end + 4;
         }
-        return new Info(bitDepth, icc, exif, xmp);
+        return new Info(icc, exif, xmp);
     }
 
     /** The profile of an {@code iCCP} chunk: a name, a NUL, method 0 and zlib data. */
@@ -111,7 +111,10 @@ final class PngChunks {
             return null;
         }
         int text = translated + 1;
-        return compressed ? inflate(b, text, end, MAX_XMP_BYTES) : slice(b, text, end);
+        if (compressed) {
+            return inflate(b, text, end, Metadata.MAX_XMP_BYTES);
+        }
+        return end - text <= Metadata.MAX_XMP_BYTES ? slice(b, text, end) : null;
     }
 
     /**

@@ -19,7 +19,6 @@ final class WebpChunks {
     private static final int FLAG_EXIF = 0x08;
     private static final int FLAG_XMP = 0x04;
     private static final int FLAG_ANIMATION = 0x02;
-    private static final byte[] EXIF_PREFIX = "Exif\0\0".getBytes(StandardCharsets.ISO_8859_1);
 
     private WebpChunks() {}
 
@@ -61,9 +60,13 @@ final class WebpChunks {
                         animated |=
                                 chunk.body().length > 0 && (chunk.body()[0] & FLAG_ANIMATION) != 0;
                 case "ANIM", "ANMF" -> animated = true;
-                case "ICCP" -> icc = icc != null ? icc : chunk.body();
-                case "EXIF" -> exif = exif != null ? exif : withoutExifPrefix(chunk.body());
-                case "XMP " -> xmp = xmp != null ? xmp : chunk.body();
+                case "ICCP" -> icc = icc != null ? icc : capped(chunk, JpegMarkers.MAX_ICC_BYTES);
+                case "EXIF" ->
+                        exif =
+                                exif != null
+                                        ? exif
+                                        : Metadata.tiff(capped(chunk, Metadata.MAX_EXIF_BYTES));
+                case "XMP " -> xmp = xmp != null ? xmp : capped(chunk, Metadata.MAX_XMP_BYTES);
                 case "VP8L" -> {
                     lossless |= !imageSeen;
                     imageSeen = true;
@@ -160,19 +163,9 @@ final class WebpChunks {
         }
     }
 
-    /** Some writers put the JPEG segment's {@code Exif\0\0} before the TIFF header; others not. */
-    private static byte[] withoutExifPrefix(byte[] exif) {
-        if (exif.length >= EXIF_PREFIX.length) {
-            for (int i = 0; i < EXIF_PREFIX.length; i++) {
-                if (exif[i] != EXIF_PREFIX[i]) {
-                    return exif;
-                }
-            }
-            byte[] tiff = new byte[exif.length - EXIF_PREFIX.length];
-            System.arraycopy(exif, EXIF_PREFIX.length, tiff, 0, tiff.length);
-            return tiff;
-        }
-        return exif;
+    /** A chunk's body, or {@code null} when it is larger than a block of its kind may be. */
+    private static byte[] capped(Chunk chunk, int max) {
+        return chunk.body().length <= max ? chunk.body() : null;
     }
 
     private static byte[] u32le(int v) {

@@ -26,6 +26,7 @@ final class XmpOrientation {
         if (!m.find()) {
             return xmp;
         }
-        return m.replaceAll("$11").getBytes(StandardCharsets.UTF_8);
+        return m.replaceAll(found -> Matcher.quoteReplacement(found.group(1)) + "1")
+                .getBytes(StandardCharsets.UTF_8);
     }
 }

@@ -14,6 +14,9 @@ import org.lamaworker.worker.inference.InferenceInput;
  * (at 16 bits for a 16-bit picture), in the picture's own colour space.
  */
 public final class Inpainter {
+    /** Fill pixels sampled and converted at a time: bounds the temporary arrays to 4 MB. */
+    private static final int STRIP = 1 << 18;
+
     private Inpainter() {}
 
     /** The model input for one tile. */
@@ -66,26 +69,41 @@ public final class Inpainter {
             List<Tile> tiles,
             List<float[]> outputs,
             ColourProfile profile) {
-        int count = 0;
-        for (Tile tile : tiles) {
-            count += touched(tile.core(), weights, picture.width());
-        }
-        int[] index = new int[count];
-        int[] fill = new int[3 * count];
-        int k = 0;
+        int w = picture.width();
+        int[] result = picture.argb().clone();
+        short[] deep = picture.deep() == null ? null : picture.deep().clone();
+        int[] index = new int[0];
+        int[] fill = new int[0];
         for (int t = 0; t < tiles.size(); t++) {
-            k = sample(tiles.get(t), outputs.get(t), weights, picture.width(), index, fill, k);
+            Tile tile = tiles.get(t);
+            Rect core = tile.core();
+            // In strips of rows, so that the fill waiting for conversion stays a few megabytes
+            // however large the hole.
+            int rows = Math.max(1, STRIP / Math.max(1, core.width()));
+            for (int y0 = core.y(); y0 < core.bottom(); y0 += rows) {
+                int y1 = Math.min(core.bottom(), y0 + rows);
+                int count = touched(core, y0, y1, weights, w);
+                if (count == 0) {
+                    continue;
+                }
+                if (index.length < count) {
+                    index = new int[count];
+                    fill = new int[3 * count];
+                }
+                sample(tile, outputs.get(t), y0, y1, weights, w, index, fill);
+                if (profile != null) {
+                    profile.fromSrgb(fill, count);
+                }
+                blend(result, deep, weights, index, fill, count);
+            }
         }
-        if (profile != null) {
-            profile.fromSrgb(fill, count);
-        }
-        return blend(picture, weights, index, fill);
+        return new Picture(w, picture.height(), result, picture.hasAlpha(), deep);
     }
 
-    /** Pixels of a core the fill reaches. */
-    private static int touched(Rect core, float[] weights, int w) {
+    /** Pixels of rows {@code [y0, y1)} of a core the fill reaches. */
+    private static int touched(Rect core, int y0, int y1, float[] weights, int w) {
         int n = 0;
-        for (int y = core.y(); y < core.bottom(); y++) {
+        for (int y = y0; y < y1; y++) {
             for (int x = core.x(); x < core.right(); x++) {
                 if (weights[y * w + x] != 0f) {
                     n++;
@@ -97,22 +115,28 @@ public final class Inpainter {
 
     /**
      * Samples a tile's output (bilinear, from the tensor grid back to the picture's) at each pixel
-     * of its core the fill reaches, as 16-bit sRGB, from position {@code k} on.
-     *
-     * @return the position after the last pixel written
+     * of rows {@code [y0, y1)} of its core the fill reaches, as 16-bit sRGB.
      */
-    private static int sample(
-            Tile tile, float[] output, float[] weights, int w, int[] index, int[] fill, int k) {
+    private static void sample(
+            Tile tile,
+            float[] output,
+            int y0,
+            int y1,
+            float[] weights,
+            int w,
+            int[] index,
+            int[] fill) {
         Rect region = tile.region();
         Rect core = tile.core();
         int plane = tile.tensorWidth() * tile.tensorHeight();
         double sx = (double) tile.width() / region.width();
         double sy = (double) tile.height() / region.height();
-        for (int y = core.y(); y < core.bottom(); y++) {
+        int k = 0;
+        for (int y = y0; y < y1; y++) {
             double fy = clamp((y - region.y() + 0.5) * sy - 0.5, tile.height() - 1);
-            int y0 = (int) fy;
-            int y1 = Math.min(y0 + 1, tile.height() - 1);
-            float ty = (float) (fy - y0);
+            int ty0 = (int) fy;
+            int ty1 = Math.min(ty0 + 1, tile.height() - 1);
+            float ty = (float) (fy - ty0);
             for (int x = core.x(); x < core.right(); x++) {
                 int i = y * w + x;
                 if (weights[i] == 0f) {
@@ -125,8 +149,8 @@ public final class Inpainter {
                 index[k] = i;
                 for (int c = 0; c < 3; c++) {
                     int base = c * plane;
-                    int r0 = base + y0 * tile.tensorWidth();
-                    int r1 = base + y1 * tile.tensorWidth();
+                    int r0 = base + ty0 * tile.tensorWidth();
+                    int r1 = base + ty1 * tile.tensorWidth();
                     float top = lerp(output[r0 + x0], output[r0 + x1], tx);
                     float bottom = lerp(output[r1 + x0], output[r1 + x1], tx);
                     float model = Math.max(0f, Math.min(255f, lerp(top, bottom, ty)));
@@ -135,14 +159,15 @@ public final class Inpainter {
                 k++;
             }
         }
-        return k;
     }
 
-    /** Blends the fill (16-bit, in the picture's space) into a copy of the picture. */
-    private static Picture blend(Picture picture, float[] weights, int[] index, int[] fill) {
-        int[] result = picture.argb().clone();
-        short[] deep = picture.deep() == null ? null : picture.deep().clone();
-        for (int k = 0; k < index.length; k++) {
+    /**
+     * Blends {@code count} fill colours (16-bit, in the picture's space) into the result, at 16
+     * bits where the picture has them.
+     */
+    private static void blend(
+            int[] result, short[] deep, float[] weights, int[] index, int[] fill, int count) {
+        for (int k = 0; k < count; k++) {
             int i = index[k];
             float weight = weights[i];
             int pixel = result[i];
@@ -165,7 +190,6 @@ public final class Inpainter {
             }
             result[i] = (pixel & 0xff000000) | rgb;
         }
-        return new Picture(picture.width(), picture.height(), result, picture.hasAlpha(), deep);
     }
 
     private static double clamp(double v, int max) {

@@ -69,11 +69,17 @@ class ColourProfileTest {
     void onlyRgbProfilesAreTakenAndSrgbOnesAreNotConverted() throws IOException {
         byte[] p3 = ImageCodecTest.resource("formats/DisplayP3.icc");
         assertThat(ColourProfile.of(p3).description()).contains("Display P3");
-        // The same profile claiming another colour space (grey): not an RGB profile.
+        // The same profile claiming another colour space: grey is kept (for grey output), not
+        // converted; CMYK describes samples the worker does not keep.
         byte[] grey = p3.clone();
         System.arraycopy(
                 "GRAY".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1), 0, grey, 16, 4);
-        assertThat(ColourProfile.of(grey)).isNull();
+        assertThat(ColourProfile.of(grey).grey()).isTrue();
+        assertThat(ColourProfile.of(grey).converts()).isFalse();
+        byte[] cmyk = p3.clone();
+        System.arraycopy(
+                "CMYK".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1), 0, cmyk, 16, 4);
+        assertThat(ColourProfile.of(cmyk)).isNull();
         assertThat(ColourProfile.of(null)).isNull();
         assertThat(ColourProfile.of(new byte[40])).isNull();
         // An RGB header over garbage: kept for the output, the pixels left as they are.
@@ -84,5 +90,54 @@ class ColourProfileTest {
         byte[] srgb =
                 java.awt.color.ICC_Profile.getInstance(java.awt.color.ColorSpace.CS_sRGB).getData();
         assertThat(ColourProfile.of(srgb).converts()).isFalse();
+    }
+
+    @Test
+    void aHostileDescriptionOrAnUnlinkableProfileNeverFailsTheJob() throws IOException {
+        byte[] p3 = ImageCodecTest.resource("formats/DisplayP3.icc");
+        // The description tag's string offset pointing near 2^31 (an int overflow once).
+        byte[] hostile = p3.clone();
+        int desc = tagOffset(hostile, "desc");
+        hostile[desc + 24] = 0x7f;
+        hostile[desc + 25] = (byte) 0xff;
+        hostile[desc + 26] = (byte) 0xff;
+        hostile[desc + 27] = (byte) 0xff;
+        ColourProfile described = ColourProfile.of(hostile);
+        assertThat(described).isNotNull();
+        // A profile without its red tone curve: parsed, but the colour engine cannot link it.
+        byte[] broken = p3.clone();
+        int table = 132;
+        int count = u32(broken, 128);
+        for (int t = 0; t < count; t++) {
+            int entry = table + 12 * t;
+            if (new String(broken, entry, 4, java.nio.charset.StandardCharsets.ISO_8859_1)
+                    .equals("rTRC")) {
+                broken[entry] = 'x';
+            }
+        }
+        ColourProfile unlinkable = ColourProfile.of(broken);
+        assertThat(unlinkable.converts()).isFalse();
+        assertThat(unlinkable.bytes()).isEqualTo(broken);
+        Picture coffee = ImageCodec.decode(ImageCodecTest.resource("coffee.png"), "image", 1 << 26);
+        assertThat(unlinkable.toSrgb(coffee)).isSameAs(coffee);
+    }
+
+    private static int tagOffset(byte[] icc, String signature) {
+        int count = u32(icc, 128);
+        for (int t = 0; t < count; t++) {
+            int entry = 132 + 12 * t;
+            if (new String(icc, entry, 4, java.nio.charset.StandardCharsets.ISO_8859_1)
+                    .equals(signature)) {
+                return u32(icc, entry + 4);
+            }
+        }
+        throw new AssertionError("no " + signature + " tag");
+    }
+
+    private static int u32(byte[] b, int at) {
+        return (b[at] & 0xff) << 24
+                | (b[at + 1] & 0xff) << 16
+                | (b[at + 2] & 0xff) << 8
+                | (b[at + 3] & 0xff);
     }
 }

@@ -170,4 +170,61 @@ class ContainerTest {
         byte[] without = "<x:xmpmeta/>".getBytes(StandardCharsets.UTF_8);
         assertThat(XmpOrientation.reset(without)).isSameAs(without);
     }
+
+    @Test
+    void aPngExifWithTheJpegPrefixIsReadAsItsTiffBlock() throws IOException {
+        byte[] tiff = Container.read(resource("formats/coffee-gps.jpg")).exif();
+        byte[] prefixed = new byte[6 + tiff.length];
+        System.arraycopy("Exif\0\0".getBytes(StandardCharsets.ISO_8859_1), 0, prefixed, 0, 6);
+        System.arraycopy(tiff, 0, prefixed, 6, tiff.length);
+        byte[] png =
+                PngChunks.withChunks(
+                        ImageCodec.encodePng(
+                                ImageCodec.decode(resource("coffee.png"), "image", 1 << 26)),
+                        null,
+                        new Metadata(prefixed, null));
+        assertThat(Container.read(png).exif()).isEqualTo(tiff);
+    }
+
+    @Test
+    void oversizedMetadataChunksAreDropped() throws IOException {
+        Picture coffee = ImageCodec.decode(resource("coffee.png"), "image", 1 << 26);
+        byte[] huge = new byte[Metadata.MAX_XMP_BYTES + 1];
+        Arrays.fill(huge, (byte) ' ');
+        byte[] hugeProfile = new byte[JpegMarkers.MAX_ICC_BYTES + 1];
+        byte[] webp =
+                ImageCodec.encode(
+                        coffee,
+                        new OutputSettings(
+                                "webp", 80, false, 1, 1, hugeProfile, new Metadata(huge, huge)));
+        Container read = Container.read(webp);
+        assertThat(read.icc()).isNull();
+        assertThat(read.exif()).isNull();
+        assertThat(read.xmp()).isNull();
+        byte[] png =
+                ImageCodec.encode(
+                        coffee,
+                        new OutputSettings("png", 100, true, 1, 1, null, new Metadata(huge, huge)));
+        assertThat(Container.read(png).exif()).isNull();
+        assertThat(Container.read(png).xmp()).isNull();
+    }
+
+    @Test
+    void subsamplingIsReadAgainstTheChromaFactors() throws IOException {
+        // A JPEG whose three components are all 2x2 is not subsampled at all: 4:4:4.
+        byte[] jpeg = resource("formats/coffee-444.jpg").clone();
+        for (int p = 2; p + 20 < jpeg.length; p++) {
+            if ((jpeg[p] & 0xff) == 0xff && (jpeg[p + 1] & 0xff) == 0xc0) {
+                for (int c = 0; c < 3; c++) {
+                    jpeg[p + 11 + 3 * c] = 0x22;
+                }
+                break;
+            }
+        }
+        Container read = Container.read(jpeg);
+        assertThat(read.samplingH()).isEqualTo(1);
+        assertThat(read.samplingV()).isEqualTo(1);
+        Container subsampled = Container.read(resource("formats/coffee-gps.jpg"));
+        assertThat(subsampled.samplingH()).isEqualTo(2);
+    }
 }

@@ -149,6 +149,42 @@ class ImageFormatsTest {
     }
 
     @Test
+    void greyStaysGreyWithItsAlphaAndItsBitDepth() throws IOException {
+        int w = 40;
+        int h = 30;
+        int[] argb = new int[w * h];
+        short[] deep = new short[4 * w * h];
+        for (int i = 0; i < argb.length; i++) {
+            int g16 = (i * 977) & 0xffff;
+            int a16 = (i * 131) & 0xffff;
+            for (int c = 0; c < 3; c++) {
+                deep[4 * i + c] = (short) g16;
+            }
+            deep[4 * i + 3] = (short) a16;
+            int g = Picture.to8(g16);
+            argb[i] = Picture.to8(a16) << 24 | g << 16 | g << 8 | g;
+        }
+        Picture picture = new Picture(w, h, argb, true, deep);
+        byte[] png =
+                ImageCodec.encode(
+                        picture,
+                        new OutputSettings("png", 100, true, 1, 1, null, Metadata.NONE, true));
+        java.awt.image.BufferedImage read =
+                javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(png));
+        assertThat(read.getColorModel().getNumColorComponents()).isEqualTo(1);
+        assertThat(read.getColorModel().hasAlpha()).isTrue();
+        assertThat(read.getColorModel().getComponentSize(0)).isEqualTo(16);
+        int[] samples = read.getRaster().getPixels(0, 0, w, h, (int[]) null);
+        for (int i = 0; i < argb.length; i++) {
+            assertThat(samples[2 * i]).isEqualTo(deep[4 * i] & 0xffff);
+            assertThat(samples[2 * i + 1]).isEqualTo(deep[4 * i + 3] & 0xffff);
+        }
+        DecodedImage again = ImageCodec.decodeImage(png, "image", 1 << 26);
+        assertThat(again.info().grey()).isTrue();
+        assertThat(again.picture().deep()).isEqualTo(deep);
+    }
+
+    @Test
     void formatsNobodyReadsAreRefusedNamingTheSupportedOnes() {
         byte[] svg =
                 "<svg xmlns='http://www.w3.org/2000/svg'/>"

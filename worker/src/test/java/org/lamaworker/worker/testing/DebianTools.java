@@ -32,18 +32,26 @@ public final class DebianTools {
     public static Output run(String debianPackage, String... command) {
         require(command[0], debianPackage);
         try {
+            Path out = Files.createTempFile("tool", ".out");
             Path err = Files.createTempFile("tool", ".err");
             try {
-                Process process = new ProcessBuilder(command).redirectError(err.toFile()).start();
+                // To files, not pipes: a tool that hangs cannot hold the test past the timeout.
+                Process process =
+                        new ProcessBuilder(command)
+                                .redirectOutput(out.toFile())
+                                .redirectError(err.toFile())
+                                .start();
                 process.getOutputStream().close();
-                byte[] out = process.getInputStream().readAllBytes();
                 if (!process.waitFor(2, TimeUnit.MINUTES)) {
                     process.destroyForcibly();
                     throw new AssertionError(String.join(" ", command) + " did not finish");
                 }
                 return new Output(
-                        process.exitValue(), out, Files.readString(err, StandardCharsets.UTF_8));
+                        process.exitValue(),
+                        Files.readAllBytes(out),
+                        Files.readString(err, StandardCharsets.UTF_8));
             } finally {
+                Files.deleteIfExists(out);
                 Files.deleteIfExists(err);
             }
         } catch (IOException e) {
