@@ -35,7 +35,7 @@ import org.lamaworker.protocol.ObjectRef;
 import org.lamaworker.worker.app.WorkerVerticle;
 import org.lamaworker.worker.config.ConfigLoader;
 import org.lamaworker.worker.config.WorkerConfig;
-import org.lamaworker.worker.image.ImageCodec;
+import org.lamaworker.worker.image.ImageEncoder;
 import org.lamaworker.worker.image.Picture;
 import org.lamaworker.worker.testing.TestServers;
 
@@ -60,10 +60,10 @@ class FloodIT {
                         .endpoint(servers.s3Endpoint())
                         .credentials(servers.accessKey(), servers.secretKey())
                         .build();
-        byte[] picture = ImageCodec.encodePng(new Picture(32, 32, new int[32 * 32], false));
+        byte[] picture = ImageEncoder.encodePng(new Picture(32, 32, new int[32 * 32], false));
         int[] maskPixels = new int[32 * 32];
         maskPixels[16 * 32 + 16] = 0xffffffff;
-        byte[] mask = ImageCodec.encodePng(new Picture(32, 32, maskPixels, false));
+        byte[] mask = ImageEncoder.encodePng(new Picture(32, 32, maskPixels, false));
         for (Map.Entry<String, byte[]> e : Map.of("p.png", picture, "m.png", mask).entrySet()) {
             s3.putObject(
                     PutObjectArgs.builder().bucket(bucket).object(e.getKey()).stream(

@@ -11,6 +11,7 @@ import org.lamaworker.worker.failure.JobFailure;
 import org.lamaworker.worker.image.ColourProfile;
 import org.lamaworker.worker.image.DecodedImage;
 import org.lamaworker.worker.image.ImageCodec;
+import org.lamaworker.worker.image.ImageEncoder;
 import org.lamaworker.worker.image.ImageInfo;
 import org.lamaworker.worker.image.Mask;
 import org.lamaworker.worker.image.MaskOps;
@@ -187,7 +188,7 @@ public final class Inpainting {
      */
     public Encoded encode(Picture picture, ImageInfo input, JobOptions options) {
         OutputSettings settings = settings(input, options);
-        byte[] bytes = ImageCodec.encode(picture, settings);
+        byte[] bytes = ImageEncoder.encode(picture, settings);
         return new Encoded(
                 bytes, settings.contentType(), picture.width(), picture.height(), settings);
     }

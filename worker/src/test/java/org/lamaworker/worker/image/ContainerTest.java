@@ -67,7 +67,7 @@ class ContainerTest {
                         new OutputSettings("jpeg", 90, false, 2, 2, icc, metadata),
                         new OutputSettings("webp", 80, false, 1, 1, icc, metadata),
                         new OutputSettings("webp", 80, true, 1, 1, icc, metadata))) {
-            byte[] encoded = ImageCodec.encode(coffee, settings);
+            byte[] encoded = ImageEncoder.encode(coffee, settings);
             Container back = Container.read(encoded);
             assertThat(back.icc()).as(settings.toString()).isEqualTo(icc);
             assertThat(back.exif()).as(settings.toString()).isEqualTo(metadata.exif());
@@ -106,7 +106,7 @@ class ContainerTest {
     @Test
     void aProfileThatInflatesBeyondTheCapIsDropped() throws IOException {
         byte[] png =
-                ImageCodec.encode(
+                ImageEncoder.encode(
                         ImageCodec.decode(resource("coffee.png"), "image", 1 << 26),
                         OutputSettings.png());
         // 64 MB of zeros deflate to ~64 kB: a small file that would unpack into a large profile.
@@ -179,7 +179,7 @@ class ContainerTest {
         System.arraycopy(tiff, 0, prefixed, 6, tiff.length);
         byte[] png =
                 PngChunks.withChunks(
-                        ImageCodec.encodePng(
+                        ImageEncoder.encodePng(
                                 ImageCodec.decode(resource("coffee.png"), "image", 1 << 26)),
                         null,
                         new Metadata(prefixed, null));
@@ -193,7 +193,7 @@ class ContainerTest {
         Arrays.fill(huge, (byte) ' ');
         byte[] hugeProfile = new byte[JpegMarkers.MAX_ICC_BYTES + 1];
         byte[] webp =
-                ImageCodec.encode(
+                ImageEncoder.encode(
                         coffee,
                         new OutputSettings(
                                 "webp", 80, false, 1, 1, hugeProfile, new Metadata(huge, huge)));
@@ -202,7 +202,7 @@ class ContainerTest {
         assertThat(read.exif()).isNull();
         assertThat(read.xmp()).isNull();
         byte[] png =
-                ImageCodec.encode(
+                ImageEncoder.encode(
                         coffee,
                         new OutputSettings("png", 100, true, 1, 1, null, new Metadata(huge, huge)));
         assertThat(Container.read(png).exif()).isNull();

@@ -48,7 +48,7 @@ class ImageCodecTest {
     @Test
     void pngRoundTripIsLossless() throws IOException {
         Picture picture = ImageCodec.decode(resource("chelsea.png"), "image", 1 << 26);
-        Picture again = ImageCodec.decode(ImageCodec.encodePng(picture), "image", 1 << 26);
+        Picture again = ImageCodec.decode(ImageEncoder.encodePng(picture), "image", 1 << 26);
         assertThat(again.width()).isEqualTo(451);
         assertThat(again.height()).isEqualTo(300);
         assertThat(again.argb()).isEqualTo(picture.argb());

@@ -78,7 +78,7 @@ class ImageFormatsTest {
         }
         assertThat(someTransparent).isTrue();
         // Alpha survives a PNG round trip.
-        Picture again = ImageCodec.decode(ImageCodec.encodePng(rgba), "image", 1 << 26);
+        Picture again = ImageCodec.decode(ImageEncoder.encodePng(rgba), "image", 1 << 26);
         assertThat(again.argb()).isEqualTo(rgba.argb());
     }
 
@@ -107,12 +107,12 @@ class ImageFormatsTest {
         assertThat(difference(webp, png)).isLessThan(20.0);
         // Lossless keeps every pixel, the colour under transparent ones included.
         OutputSettings lossless = new OutputSettings("webp", 80, true, 1, 1, null, Metadata.NONE);
-        byte[] exact = ImageCodec.encode(png, lossless);
+        byte[] exact = ImageEncoder.encode(png, lossless);
         assertThat(decode(exact).argb()).isEqualTo(png.argb());
         Picture photo = decode("coffee.png");
         OutputSettings lossy = new OutputSettings("webp", 80, false, 1, 1, null, Metadata.NONE);
-        byte[] small = ImageCodec.encode(photo, lossy);
-        assertThat(small.length).isLessThan(ImageCodec.encode(photo, lossless).length);
+        byte[] small = ImageEncoder.encode(photo, lossy);
+        assertThat(small.length).isLessThan(ImageEncoder.encode(photo, lossless).length);
         assertThat(difference(decode(small), photo)).isBetween(0.01, 6.0);
         assertThat(lossy.contentType()).isEqualTo("image/webp");
     }
@@ -166,7 +166,7 @@ class ImageFormatsTest {
         }
         Picture picture = new Picture(w, h, argb, true, deep);
         byte[] png =
-                ImageCodec.encode(
+                ImageEncoder.encode(
                         picture,
                         new OutputSettings("png", 100, true, 1, 1, null, Metadata.NONE, true));
         java.awt.image.BufferedImage read =

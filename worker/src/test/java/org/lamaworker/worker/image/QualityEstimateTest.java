@@ -15,7 +15,7 @@ class QualityEstimateTest {
     void jpegQualityIsReadBackExactlyFromIjgTables() throws IOException {
         Picture coffee = coffee();
         for (int quality : new int[] {20, 50, 75, 85, 92, 96}) {
-            byte[] jpeg = ImageCodec.encodeJpeg(coffee, quality);
+            byte[] jpeg = ImageEncoder.encodeJpeg(coffee, quality);
             assertThat(Container.read(jpeg).quality()).as("q" + quality).isEqualTo(quality);
         }
         // cjpeg's tables (libjpeg-turbo), not only the JDK's.
@@ -30,7 +30,7 @@ class QualityEstimateTest {
         Picture coffee = coffee();
         for (int quality : new int[] {40, 60, 80, 95}) {
             byte[] webp =
-                    ImageCodec.encode(
+                    ImageEncoder.encode(
                             coffee,
                             new OutputSettings("webp", quality, false, 1, 1, null, Metadata.NONE));
             assertThat(Container.read(webp).quality())

@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 import org.lamaworker.protocol.JobOptions;
 import org.lamaworker.worker.config.ConfigLoader;
 import org.lamaworker.worker.config.WorkerConfig;
-import org.lamaworker.worker.image.ImageCodec;
+import org.lamaworker.worker.image.ImageEncoder;
 import org.lamaworker.worker.image.Picture;
 import org.lamaworker.worker.inference.InpaintModel;
 import org.lamaworker.worker.inference.reference.ReferenceFillModel;
@@ -33,8 +33,8 @@ class BatchingTest {
             }
         }
         return new byte[][] {
-            ImageCodec.encodePng(new Picture(w, h, image, false)),
-            ImageCodec.encodePng(new Picture(w, h, mask, false))
+            ImageEncoder.encodePng(new Picture(w, h, image, false)),
+            ImageEncoder.encodePng(new Picture(w, h, mask, false))
         };
     }
 

@@ -13,6 +13,7 @@ import org.lamaworker.worker.config.ConfigLoader;
 import org.lamaworker.worker.config.WorkerConfig;
 import org.lamaworker.worker.failure.JobFailure;
 import org.lamaworker.worker.image.ImageCodec;
+import org.lamaworker.worker.image.ImageEncoder;
 import org.lamaworker.worker.image.Mask;
 import org.lamaworker.worker.image.Picture;
 import org.lamaworker.worker.inference.InpaintModel;
@@ -50,7 +51,7 @@ class MaskOptionsTest {
 
     @Test
     void emptyMaskReturnsThePictureUnchangedWithoutTiles() {
-        byte[] empty = ImageCodec.encodePng(new Picture(600, 400, new int[600 * 400], false));
+        byte[] empty = ImageEncoder.encodePng(new Picture(600, 400, new int[600 * 400], false));
         Inpainting.Decoded decoded =
                 work.decode(Corpus.bytes("coffee.png"), empty, JobOptions.DEFAULTS);
         assertThat(decoded.tiles()).isEmpty();

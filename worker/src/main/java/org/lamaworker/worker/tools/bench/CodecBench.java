@@ -16,6 +16,7 @@ import org.lamaworker.protocol.JobOptions;
 import org.lamaworker.worker.image.ColourProfile;
 import org.lamaworker.worker.image.DecodedImage;
 import org.lamaworker.worker.image.ImageCodec;
+import org.lamaworker.worker.image.ImageEncoder;
 import org.lamaworker.worker.image.OutputSettings;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -178,7 +179,7 @@ public final class CodecBench implements Callable<Integer> {
         JobOptions options = new JobOptions(null, null, null, null, null, format, quality, false);
         OutputSettings settings =
                 OutputSettings.choose(decoded.info(), options, "auto", JPEG_QUALITY, false);
-        return ImageCodec.encode(decoded.picture(), settings);
+        return ImageEncoder.encode(decoded.picture(), settings);
     }
 
     /**
