@@ -4,7 +4,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.lamaworker.protocol.JobOptions;
@@ -13,6 +12,7 @@ import org.lamaworker.worker.config.ConfigException;
 import org.lamaworker.worker.config.ConfigLoader;
 import org.lamaworker.worker.config.WorkerConfig;
 import org.lamaworker.worker.failure.Failures;
+import org.lamaworker.worker.image.OutputSettings;
 import org.lamaworker.worker.inference.InpaintModel;
 import org.lamaworker.worker.pipeline.Inpainting;
 import picocli.CommandLine;
@@ -72,7 +72,7 @@ public final class InpaintCommand implements Callable<Integer> {
         JobOptions options;
         try {
             Map<String, Object> given = OptionArguments.parse(optionArguments);
-            String named = formatOf(out);
+            String named = OutputSettings.formatOfFileName(out.getFileName().toString());
             if (!given.containsKey("format") && named != null) {
                 if (named.equals("png") && given.containsKey("quality")) {
                     throw new IllegalArgumentException(
@@ -127,20 +127,5 @@ public final class InpaintCommand implements Callable<Integer> {
             spec.commandLine().getErr().println(error.code() + ": " + error.message());
             return 1;
         }
-    }
-
-    /** The output format a file name asks for, or {@code null} when its extension names none. */
-    static String formatOf(Path file) {
-        String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
-        if (name.endsWith(".png")) {
-            return "png";
-        }
-        if (name.endsWith(".jpg") || name.endsWith(".jpeg")) {
-            return "jpeg";
-        }
-        if (name.endsWith(".webp")) {
-            return "webp";
-        }
-        return null;
     }
 }

@@ -1,6 +1,7 @@
 package org.lamaworker.worker.image;
 
 import java.util.Arrays;
+import java.util.Locale;
 import org.lamaworker.protocol.ErrorCode;
 import org.lamaworker.protocol.JobOptions;
 import org.lamaworker.worker.failure.JobFailure;
@@ -117,6 +118,21 @@ public record OutputSettings(
                 input.profile() != null ? input.profile().bytes() : null,
                 strip ? Metadata.NONE : input.metadata(),
                 input.grey() && !format.equals("webp"));
+    }
+
+    /**
+     * The output format a file name's extension names: {@code png}, {@code jpeg} ({@code .jpg},
+     * {@code .jpeg}) or {@code webp}; {@code null} for any other.
+     */
+    public static String formatOfFileName(String name) {
+        String lower = name.toLowerCase(Locale.ROOT);
+        if (lower.endsWith(".png")) {
+            return "png";
+        }
+        if (lower.endsWith(".jpg") || lower.endsWith(".jpeg")) {
+            return "jpeg";
+        }
+        return lower.endsWith(".webp") ? "webp" : null;
     }
 
     /** The output format {@code auto} picks for an input format. */

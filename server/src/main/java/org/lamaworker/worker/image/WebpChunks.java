@@ -3,6 +3,7 @@ package org.lamaworker.worker.image;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -36,7 +37,29 @@ final class WebpChunks {
             boolean lossless, boolean animated, int quality, byte[] icc, byte[] exif, byte[] xmp) {}
 
     /** One chunk: its four-letter type and its payload. */
-    private record Chunk(String type, byte[] body) {}
+    /**
+     * One chunk: its four-letter type and where its payload lies in a file, so that the image's own
+     * payload (most of the file) is written on, or its header read, without a copy.
+     */
+    private record Chunk(String type, byte[] file, int offset, int length) {
+        /** A chunk of its own bytes. */
+        Chunk(String type, byte[] body) {
+            this(type, body, 0, body.length);
+        }
+
+        /** A copy of the payload. */
+        byte[] body() {
+            return Arrays.copyOfRange(file, offset, offset + length);
+        }
+
+        /** A copy of at most the first {@code max} bytes of the payload. */
+        byte[] head(int max) {
+            return Arrays.copyOfRange(file, offset, offset + Math.min(length, max));
+        }
+    }
+
+    /** Bytes of a VP8 frame enough to read its frame header and quantisers. */
+    private static final int VP8_HEADER_BYTES = 1024;
 
     /** Whether the bytes start like a WebP. */
     static boolean isWebp(byte[] b) {
@@ -58,7 +81,8 @@ final class WebpChunks {
             switch (chunk.type()) {
                 case "VP8X" ->
                         animated |=
-                                chunk.body().length > 0 && (chunk.body()[0] & FLAG_ANIMATION) != 0;
+                                chunk.length() > 0
+                                        && (chunk.file()[chunk.offset()] & FLAG_ANIMATION) != 0;
                 case "ANIM", "ANMF" -> animated = true;
                 case "ICCP" -> icc = icc != null ? icc : capped(chunk, JpegMarkers.MAX_ICC_BYTES);
                 case "EXIF" ->
@@ -73,7 +97,7 @@ final class WebpChunks {
                 }
                 case "VP8 " -> {
                     if (!imageSeen) {
-                        quality = Vp8Quality.estimate(chunk.body());
+                        quality = Vp8Quality.estimate(chunk.head(VP8_HEADER_BYTES));
                     }
                     imageSeen = true;
                 }
@@ -146,9 +170,7 @@ final class WebpChunks {
             if (size > b.length - p - 8) {
                 break;
             }
-            byte[] body = new byte[(int) size];
-            System.arraycopy(b, p + 8, body, 0, body.length);
-            chunks.add(new Chunk(type, body));
+            chunks.add(new Chunk(type, b, p + 8, (int) size));
             p += 8 + (int) size + (int) (size & 1);
         }
         return chunks;
@@ -156,16 +178,16 @@ final class WebpChunks {
 
     private static void write(ByteArrayOutputStream out, Chunk chunk) {
         out.writeBytes(chunk.type().getBytes(StandardCharsets.ISO_8859_1));
-        out.writeBytes(u32le(chunk.body().length));
-        out.writeBytes(chunk.body());
-        if ((chunk.body().length & 1) != 0) {
+        out.writeBytes(u32le(chunk.length()));
+        out.write(chunk.file(), chunk.offset(), chunk.length());
+        if ((chunk.length() & 1) != 0) {
             out.write(0);
         }
     }
 
     /** A chunk's body, or {@code null} when it is larger than a block of its kind may be. */
     private static byte[] capped(Chunk chunk, int max) {
-        return chunk.body().length <= max ? chunk.body() : null;
+        return chunk.length() <= max ? chunk.body() : null;
     }
 
     private static byte[] u32le(int v) {

@@ -38,6 +38,9 @@ class OutputSettingsTest {
         assertThat(webp.lossless()).isFalse();
         assertThat(webp.quality()).isEqualTo(71);
 
+        assertThat(OutputSettings.formatOfFileName("Photo.JPEG")).isEqualTo("jpeg");
+        assertThat(OutputSettings.formatOfFileName("a.webp")).isEqualTo("webp");
+        assertThat(OutputSettings.formatOfFileName("scan.tif")).isNull();
         for (String other : new String[] {"png", "tiff", "bmp", "gif"}) {
             assertThat(choose(ImageInfo.plain(other), JobOptions.DEFAULTS).format())
                     .isEqualTo("png");

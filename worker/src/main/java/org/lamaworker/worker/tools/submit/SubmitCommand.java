@@ -15,11 +15,13 @@ import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.lamaworker.protocol.InpaintJob;
 import org.lamaworker.protocol.JsonCodec;
 import org.lamaworker.protocol.ObjectRef;
 import org.lamaworker.protocol.ProtocolException;
 import org.lamaworker.protocol.Topics;
 import org.lamaworker.worker.app.OptionArguments;
+import org.lamaworker.worker.image.OutputSettings;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -280,16 +282,9 @@ public final class SubmitCommand implements Callable<Integer> {
     static String extension(Object format, String pictureName) {
         String f = format == null ? "auto" : format.toString().toLowerCase(Locale.ROOT);
         if (f.equals("auto")) {
-            String name = pictureName.toLowerCase(Locale.ROOT);
-            f =
-                    name.endsWith(".jpg") || name.endsWith(".jpeg")
-                            ? "jpeg"
-                            : name.endsWith(".webp") ? "webp" : "png";
+            String named = OutputSettings.formatOfFileName(pictureName);
+            f = OutputSettings.autoFormat(named != null ? named : "png");
         }
-        return switch (f) {
-            case "jpeg", "jpg" -> ".jpg";
-            case "webp" -> ".webp";
-            default -> ".png";
-        };
+        return "." + InpaintJob.extension(f.equals("jpg") ? "jpeg" : f);
     }
 }
