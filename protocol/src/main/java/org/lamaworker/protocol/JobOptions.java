@@ -22,6 +22,10 @@ import java.util.Set;
  *     allowed with {@code format=png}
  * @param stripMetadata drop EXIF (camera, capture time, GPS) and XMP from the output; the colour
  *     profile is kept. Default the worker's {@code output.stripMetadata} ({@code false})
+ * @param jpegPatch for a JPEG written as JPEG: {@code true} (the default) edits the file's DCT
+ *     coefficients where the edit reaches and keeps every other block as it was, so the rest of the
+ *     photo loses nothing; {@code false} decodes and re-encodes the whole picture. Ignored for
+ *     other formats
  */
 public record JobOptions(
         String strategy,
@@ -31,13 +35,36 @@ public record JobOptions(
         Boolean resizeMask,
         String format,
         Integer quality,
-        Boolean stripMetadata) {
+        Boolean stripMetadata,
+        Boolean jpegPatch) {
     /** Options that leave every choice to the worker's defaults. */
     public static final JobOptions DEFAULTS =
-            new JobOptions(null, null, null, null, null, null, null, null);
+            new JobOptions(null, null, null, null, null, null, null, null, null);
 
     /** The output format names ({@code jpg} is also accepted, as {@code jpeg}). */
     public static final Set<String> FORMATS = Set.of("auto", "png", "jpeg", "webp");
+
+    /** Options as before JPEG patching existed: everything but {@code jpegPatch}. */
+    public JobOptions(
+            String strategy,
+            Integer maskThreshold,
+            Integer maskDilatePx,
+            Boolean fillHoles,
+            Boolean resizeMask,
+            String format,
+            Integer quality,
+            Boolean stripMetadata) {
+        this(
+                strategy,
+                maskThreshold,
+                maskDilatePx,
+                fillHoles,
+                resizeMask,
+                format,
+                quality,
+                stripMetadata,
+                null);
+    }
 
     /** Options as before metadata handling existed: everything but {@code stripMetadata}. */
     public JobOptions(
@@ -48,7 +75,16 @@ public record JobOptions(
             Boolean resizeMask,
             String format,
             Integer quality) {
-        this(strategy, maskThreshold, maskDilatePx, fillHoles, resizeMask, format, quality, null);
+        this(
+                strategy,
+                maskThreshold,
+                maskDilatePx,
+                fillHoles,
+                resizeMask,
+                format,
+                quality,
+                null,
+                null);
     }
 
     /** The strategy names. */

@@ -1,5 +1,7 @@
 package org.lamaworker.protocol;
 
+import java.util.Set;
+
 /**
  * The stored result picture.
  *
@@ -9,9 +11,29 @@ package org.lamaworker.protocol;
  * @param height height in pixels, the input's height
  * @param contentType MIME type, e.g. {@code image/png}
  * @param bytes object size in bytes
+ * @param jpegPatch for a JPEG input written as JPEG, how: {@code patched} (only the blocks the edit
+ *     reaches were re-encoded; every other block is the input's, bit for bit), {@code reencoded}
+ *     (the whole picture, as the job asked with {@code jpegPatch=false} or a {@code quality}) or
+ *     {@code fallback} (the whole picture, because the input's coding cannot be patched: CMYK,
+ *     arithmetic coding, a damaged file, ...); absent for other formats
  */
 public record OutputObject(
-        String bucket, String key, int width, int height, String contentType, long bytes) {
+        String bucket,
+        String key,
+        int width,
+        int height,
+        String contentType,
+        long bytes,
+        String jpegPatch) {
+    /** The values of {@code jpegPatch}. */
+    public static final Set<String> JPEG_PATCH_VALUES = Set.of("patched", "reencoded", "fallback");
+
+    /** A result that is not a JPEG edited from a JPEG. */
+    public OutputObject(
+            String bucket, String key, int width, int height, String contentType, long bytes) {
+        this(bucket, key, width, height, contentType, bytes, null);
+    }
+
     /** Validates the location and sizes. */
     public OutputObject {
         Checks.bucket("bucket", bucket);
@@ -20,5 +42,9 @@ public record OutputObject(
         Checks.check(height > 0, "height", "must be > 0");
         Checks.required("contentType", contentType);
         Checks.nonNegative("bytes", bytes);
+        Checks.check(
+                jpegPatch == null || JPEG_PATCH_VALUES.contains(jpegPatch),
+                "jpegPatch",
+                "must be patched, reencoded or fallback");
     }
 }

@@ -82,6 +82,45 @@ public final class ExifOrientation {
         return orientation >= 5 && orientation <= 8;
     }
 
+    /**
+     * A mask drawn on a picture as it displays, mapped onto the picture's stored pixel grid: the
+     * inverse of {@link #apply}, for editing a file whose pixels stay as stored.
+     */
+    public static Mask toStored(Mask displayed, int orientation) {
+        if (orientation <= NORMAL || orientation > 8) {
+            return displayed;
+        }
+        boolean swap = swapsSides(orientation);
+        int w = swap ? displayed.height() : displayed.width();
+        int h = swap ? displayed.width() : displayed.height();
+        int ow = displayed.width();
+        boolean[] in = displayed.hole();
+        boolean[] out = new boolean[in.length];
+        for (int y = 0; y < displayed.height(); y++) {
+            for (int x = 0; x < ow; x++) {
+                out[storedIndex(x, y, w, h, orientation)] = in[y * ow + x];
+            }
+        }
+        return new Mask(w, h, out);
+    }
+
+    /**
+     * Index in a {@code w x h} stored grid of the pixel a viewer shows at {@code (x, y)} under the
+     * orientation.
+     */
+    private static int storedIndex(int x, int y, int w, int h, int orientation) {
+        return switch (orientation) {
+            case 2 -> y * w + (w - 1 - x);
+            case 3 -> (h - 1 - y) * w + (w - 1 - x);
+            case 4 -> (h - 1 - y) * w + x;
+            case 5 -> x * w + y;
+            case 6 -> (h - 1 - x) * w + y;
+            case 7 -> (h - 1 - x) * w + (w - 1 - y);
+            case 8 -> x * w + (w - 1 - y);
+            default -> y * w + x;
+        };
+    }
+
     /** The picture as it displays under the given orientation, 16-bit samples included. */
     public static Picture apply(Picture picture, int orientation) {
         if (orientation <= NORMAL || orientation > 8) {
@@ -98,40 +137,8 @@ public final class ExifOrientation {
         short[] deepOut = deepIn == null ? null : new short[deepIn.length];
         for (int y = 0; y < oh; y++) {
             for (int x = 0; x < ow; x++) {
-                int sx;
-                int sy;
-                switch (orientation) {
-                    case 2 -> {
-                        sx = w - 1 - x;
-                        sy = y;
-                    }
-                    case 3 -> {
-                        sx = w - 1 - x;
-                        sy = h - 1 - y;
-                    }
-                    case 4 -> {
-                        sx = x;
-                        sy = h - 1 - y;
-                    }
-                    case 5 -> {
-                        sx = y;
-                        sy = x;
-                    }
-                    case 6 -> {
-                        sx = y;
-                        sy = h - 1 - x;
-                    }
-                    case 7 -> {
-                        sx = w - 1 - y;
-                        sy = h - 1 - x;
-                    }
-                    default -> {
-                        sx = w - 1 - y;
-                        sy = x;
-                    } // 8
-                }
                 int target = y * ow + x;
-                int source = sy * w + sx;
+                int source = storedIndex(x, y, w, h, orientation);
                 out[target] = in[source];
                 if (deepOut != null) {
                     System.arraycopy(deepIn, 4 * source, deepOut, 4 * target, 4);

@@ -210,6 +210,27 @@ public final class ImageCodec {
     }
 
     /**
+     * What a JPEG file is, from its markers alone, for editing it without decoding its pixels: its
+     * quality, sampling, colour profile, and its EXIF and XMP as stored. The pixels stay on their
+     * stored grid, so the orientation is reported and the metadata keeps its orientation tag.
+     *
+     * @param grey whether the file has one component
+     */
+    public static ImageInfo jpegInfo(byte[] bytes, boolean grey) {
+        Container container = Container.read(bytes);
+        return new ImageInfo(
+                "jpeg",
+                false,
+                container.quality(),
+                container.samplingH(),
+                container.samplingV(),
+                ColourProfile.of(container.icc()),
+                new Metadata(container.exif(), container.xmp()),
+                ExifOrientation.of(container.exif()),
+                grey);
+    }
+
+    /**
      * The reader for the input. For WebP, libwebp's (through {@code webp-imageio}), which decodes
      * as browsers and {@code dwebp} do; otherwise the first ImageIO offers.
      */

@@ -20,8 +20,11 @@ import org.lamaworker.worker.image.Picture;
 import org.lamaworker.worker.inference.BatchingRunner;
 import org.lamaworker.worker.inference.InpaintModel;
 import org.lamaworker.worker.pipeline.Inpainting;
+import org.lamaworker.worker.pipeline.JpegEdit;
 import org.lamaworker.worker.storage.ObjectStore;
 import org.lamaworker.worker.storage.StorageRetry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Runs one job through its stages: download, decode, inference, encode, upload. Storage calls are
@@ -31,6 +34,8 @@ import org.lamaworker.worker.storage.StorageRetry;
  * one.
  */
 public final class JobProcessor {
+    private static final Logger LOG = LoggerFactory.getLogger(JobProcessor.class);
+
     private final ObjectStore store;
     private final Inpainting work;
     private final WorkerExecutor pipeline;
@@ -111,6 +116,14 @@ public final class JobProcessor {
                 .compose(
                         decoded -> {
                             clock.decode = clock.lap();
+                            JpegEdit jpeg = decoded.jpeg();
+                            if (jpeg != null && jpeg.reason() != null) {
+                                LOG.info(
+                                        "job {}: JPEG written whole ({}): {}",
+                                        job.jobId(),
+                                        jpeg.path(),
+                                        jpeg.reason());
+                            }
                             ticket.priceJob(
                                     decoded.picture().pixels(),
                                     extraBytesPerPixel(decoded),
@@ -123,9 +136,7 @@ public final class JobProcessor {
                                                 return pipeline.executeBlocking(
                                                         () ->
                                                                 work.encode(
-                                                                        picture,
-                                                                        decoded.info(),
-                                                                        options),
+                                                                        picture, decoded, options),
                                                         false);
                                             });
                         })
@@ -152,7 +163,8 @@ public final class JobProcessor {
                                                                 encoded.width(),
                                                                 encoded.height(),
                                                                 encoded.contentType(),
-                                                                size),
+                                                                size,
+                                                                encoded.jpegPatch()),
                                                         job.attributes(),
                                                         attempt,
                                                         clock.timings(queuedMillis));
@@ -164,9 +176,16 @@ public final class JobProcessor {
                                         failed(job, failure, attempt, clock, queuedMillis)));
     }
 
-    /** What a picture costs per pixel beyond an 8-bit sRGB one. */
+    /**
+     * What a picture costs per pixel beyond an 8-bit sRGB one; for a patched JPEG, whose decoded
+     * picture is only a window, the coefficients and full-size mask held beside it are spread over
+     * the window's pixels.
+     */
     private static double extraBytesPerPixel(Inpainting.Decoded decoded) {
         double extra = 0;
+        if (decoded.jpeg() != null) {
+            extra += (double) decoded.jpeg().heldBytes() / decoded.picture().pixels();
+        }
         if (decoded.picture().bitDepth() == 16) {
             extra += CostModel.DEEP_BYTES_PER_PIXEL;
         }

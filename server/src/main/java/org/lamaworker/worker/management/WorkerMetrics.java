@@ -56,6 +56,16 @@ public final class WorkerMetrics implements AutoCloseable {
                 .tag("code", error == null ? "none" : error.code())
                 .register(registry)
                 .increment();
+        if (result.output() != null && result.output().jpegPatch() != null) {
+            Counter.builder("lama.jpeg.jobs")
+                    .description(
+                            "JPEG-to-JPEG jobs by how they were written: patched (only the MCUs"
+                                    + " the edit reaches re-encoded), reencoded (whole, as the job"
+                                    + " asked) or fallback (whole: the input cannot be patched)")
+                    .tag("path", result.output().jpegPatch())
+                    .register(registry)
+                    .increment();
+        }
         Timings t = result.timings();
         stage("queued", t.queued());
         stage("download", t.download());

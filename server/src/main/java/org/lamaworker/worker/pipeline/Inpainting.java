@@ -10,6 +10,7 @@ import org.lamaworker.worker.config.WorkerConfig;
 import org.lamaworker.worker.failure.JobFailure;
 import org.lamaworker.worker.image.ColourProfile;
 import org.lamaworker.worker.image.DecodedImage;
+import org.lamaworker.worker.image.ExifOrientation;
 import org.lamaworker.worker.image.ImageCodec;
 import org.lamaworker.worker.image.ImageEncoder;
 import org.lamaworker.worker.image.ImageInfo;
@@ -18,6 +19,12 @@ import org.lamaworker.worker.image.MaskOps;
 import org.lamaworker.worker.image.MaskScaler;
 import org.lamaworker.worker.image.OutputSettings;
 import org.lamaworker.worker.image.Picture;
+import org.lamaworker.worker.image.jpeg.JpegImage;
+import org.lamaworker.worker.image.jpeg.JpegReader;
+import org.lamaworker.worker.image.jpeg.JpegRegion;
+import org.lamaworker.worker.image.jpeg.JpegSegments;
+import org.lamaworker.worker.image.jpeg.JpegWriter;
+import org.lamaworker.worker.image.jpeg.UnpatchableJpeg;
 import org.lamaworker.worker.inference.BatchingRunner;
 import org.lamaworker.worker.inference.InferenceInput;
 import org.lamaworker.worker.inference.InpaintModel;
@@ -48,9 +55,23 @@ public final class Inpainting {
      *     that is already sRGB or no tile is run
      * @param mask the mask after binarisation, hole filling and growth
      * @param tiles the model inputs to cut from the picture
+     * @param jpeg for a JPEG written as JPEG, how it is edited; {@code null} otherwise. When
+     *     patched, {@code picture}, {@code mask} and {@code tiles} cover only its window of whole
+     *     MCUs, in the stored pixel grid
      */
     public record Decoded(
-            Picture picture, ImageInfo info, Picture modelView, Mask mask, List<Tile> tiles) {}
+            Picture picture,
+            ImageInfo info,
+            Picture modelView,
+            Mask mask,
+            List<Tile> tiles,
+            JpegEdit jpeg) {
+        /** A decoded picture that is not a JPEG edited as JPEG. */
+        public Decoded(
+                Picture picture, ImageInfo info, Picture modelView, Mask mask, List<Tile> tiles) {
+            this(picture, info, modelView, mask, tiles, null);
+        }
+    }
 
     /**
      * An encoded result.
@@ -60,27 +81,173 @@ public final class Inpainting {
      * @param width width in pixels
      * @param height height in pixels
      * @param settings how it was written: format, quality, profile and metadata
+     * @param jpegPatch for a JPEG input written as JPEG: {@code patched}, {@code reencoded} or
+     *     {@code fallback} ({@link JpegEdit#path}); {@code null} otherwise
      */
     public record Encoded(
-            byte[] bytes, String contentType, int width, int height, OutputSettings settings) {
+            byte[] bytes,
+            String contentType,
+            int width,
+            int height,
+            OutputSettings settings,
+            String jpegPatch) {
         /** The output's format: {@code png}, {@code jpeg} or {@code webp}. */
         public String format() {
             return settings.format();
         }
     }
 
-    /** Decodes both pictures, prepares the mask as the options ask, and plans the tiles. */
+    /**
+     * Decodes both pictures, prepares the mask as the options ask, and plans the tiles. A JPEG
+     * written as JPEG is read as coefficients and only the window its tiles need is decoded to
+     * pixels, unless the job asks for a whole re-encode or the file's coding cannot be patched.
+     */
     public Decoded decode(byte[] imageBytes, byte[] maskBytes, JobOptions options) {
+        JpegEdit jpeg = null;
+        if (JpegReader.isJpeg(imageBytes) && writesJpeg(options)) {
+            boolean strip =
+                    options.stripMetadata() != null
+                            ? options.stripMetadata()
+                            : config.image().stripMetadata();
+            if (Boolean.FALSE.equals(options.jpegPatch()) || options.quality() != null) {
+                jpeg = JpegEdit.reencoded();
+            } else {
+                try {
+                    JpegImage coefficients =
+                            JpegReader.read(imageBytes, config.image().maxPixels());
+                    ImageInfo info =
+                            ImageCodec.jpegInfo(imageBytes, coefficients.componentCount() == 1);
+                    if (strip && info.orientation() > ExifOrientation.NORMAL) {
+                        // Without its EXIF the stored grid would show turned: turn the pixels.
+                        jpeg = JpegEdit.fallback("metadata stripped from a turned picture");
+                    } else {
+                        return decodePatch(
+                                coefficients, info, imageBytes.length, maskBytes, options, strip);
+                    }
+                } catch (UnpatchableJpeg e) {
+                    jpeg = JpegEdit.fallback(e.getMessage());
+                }
+            }
+        }
         WorkerConfig.Image limits = config.image();
         DecodedImage image = ImageCodec.decodeImage(imageBytes, "image", limits.maxPixels());
         Picture picture = image.picture();
         // A picture its output format cannot hold fails now, not after the model ran.
         settings(image.info(), options).checkFits(picture.width(), picture.height());
+        Mask mask = readMask(maskBytes, options, picture.width(), picture.height());
+        Plan plan = plan(mask, options);
+        if (plan.tiles().isEmpty()) {
+            // An empty mask asks for no change: the model does not run.
+            return new Decoded(picture, image.info(), picture, plan.mask(), List.of(), jpeg);
+        }
+        ColourProfile profile = image.info().profile();
+        Picture modelView =
+                profile != null && profile.converts() ? profile.toSrgb(picture) : picture;
+        return new Decoded(picture, image.info(), modelView, plan.mask(), plan.tiles(), jpeg);
+    }
+
+    /** Whether the job's output is a JPEG, given a JPEG input. */
+    private boolean writesJpeg(JobOptions options) {
+        String format = options.format() != null ? options.format() : config.image().outputFormat();
+        return format.equals("jpeg") || format.equals("auto");
+    }
+
+    /**
+     * The patch path's decode: the mask mapped onto the stored grid, the tiles planned there, and
+     * only the window of whole MCUs that the tiles and the seam reach decoded to pixels.
+     */
+    private Decoded decodePatch(
+            JpegImage jpeg,
+            ImageInfo info,
+            int inputBytes,
+            byte[] maskBytes,
+            JobOptions options,
+            boolean strip) {
+        int orientation = info.orientation();
+        boolean swap = ExifOrientation.swapsSides(orientation);
+        int width = swap ? jpeg.height() : jpeg.width();
+        int height = swap ? jpeg.width() : jpeg.height();
+        Mask displayed = readMask(maskBytes, options, width, height);
+        Plan plan = plan(ExifOrientation.toStored(displayed, orientation), options);
+        Rect need = new Rect(0, 0, 1, 1);
+        if (!plan.tiles().isEmpty()) {
+            int seam = config.image().seamPx();
+            need = null;
+            for (Tile tile : plan.tiles()) {
+                need = need == null ? tile.region() : need.union(tile.region());
+            }
+            for (MaskOps.Region part : plan.parts()) {
+                Rect holes = new Rect(part.x(), part.y(), part.width(), part.height());
+                need = need.union(holes.expand(seam, jpeg.width(), jpeg.height()));
+            }
+        }
+        int[] aligned = JpegRegion.align(jpeg, need.x(), need.y(), need.width(), need.height());
+        Rect window = new Rect(aligned[0], aligned[1], aligned[2], aligned[3]);
+        Picture picture =
+                new Picture(
+                        window.width(),
+                        window.height(),
+                        JpegRegion.decode(
+                                jpeg, window.x(), window.y(), window.width(), window.height()),
+                        false);
+        Mask mask = crop(plan.mask(), window);
+        List<Tile> tiles = new ArrayList<>(plan.tiles().size());
+        for (Tile tile : plan.tiles()) {
+            tiles.add(
+                    new Tile(
+                            shift(tile.region(), window),
+                            shift(tile.core(), window),
+                            tile.width(),
+                            tile.height(),
+                            tile.tensorWidth(),
+                            tile.tensorHeight()));
+        }
+        ColourProfile profile = info.profile();
+        Picture modelView =
+                !tiles.isEmpty() && profile != null && profile.converts()
+                        ? profile.toSrgb(picture)
+                        : picture;
+        JpegEdit edit =
+                new JpegEdit(
+                        "patched",
+                        null,
+                        jpeg,
+                        window,
+                        JpegSegments.kept(jpeg.segments(), strip),
+                        inputBytes,
+                        width,
+                        height);
+        return new Decoded(picture, info, modelView, mask, tiles, edit);
+    }
+
+    private static Rect shift(Rect r, Rect window) {
+        return new Rect(r.x() - window.x(), r.y() - window.y(), r.width(), r.height());
+    }
+
+    private static Mask crop(Mask mask, Rect window) {
+        boolean[] hole = new boolean[window.width() * window.height()];
+        for (int y = 0; y < window.height(); y++) {
+            System.arraycopy(
+                    mask.hole(),
+                    (window.y() + y) * mask.width() + window.x(),
+                    hole,
+                    y * window.width(),
+                    window.width());
+        }
+        return new Mask(window.width(), window.height(), hole);
+    }
+
+    /** A mask after hole filling and growth, its parts, and the tiles planned over them. */
+    private record Plan(Mask mask, List<MaskOps.Region> parts, List<Tile> tiles) {}
+
+    /** Decodes and binarises the mask, checked against (or scaled to) the picture's size. */
+    private Mask readMask(byte[] maskBytes, JobOptions options, int width, int height) {
+        WorkerConfig.Image limits = config.image();
         Picture maskPicture = ImageCodec.decode(maskBytes, "mask", limits.maxPixels());
         int threshold =
                 options.maskThreshold() != null ? options.maskThreshold() : limits.maskThreshold();
         Mask mask = ImageCodec.binarize(maskPicture, threshold);
-        if (mask.width() != picture.width() || mask.height() != picture.height()) {
+        if (mask.width() != width || mask.height() != height) {
             if (!Boolean.TRUE.equals(options.resizeMask())) {
                 throw new JobFailure(
                         ErrorCode.MASK_SIZE_MISMATCH,
@@ -89,16 +256,21 @@ public final class Inpainting {
                                 + "x"
                                 + mask.height()
                                 + " but the image is "
-                                + picture.width()
+                                + width
                                 + "x"
-                                + picture.height()
+                                + height
                                 + "; send a mask of the image's size or set options.resizeMask=true");
             }
-            mask = MaskScaler.nearest(mask, picture.width(), picture.height());
+            mask = MaskScaler.nearest(mask, width, height);
         }
+        return mask;
+    }
+
+    /** Fills and grows the mask as the options ask and plans the tiles; none for an empty mask. */
+    private Plan plan(Mask mask, JobOptions options) {
+        WorkerConfig.Image limits = config.image();
         if (mask.holeCount() == 0) {
-            // An empty mask asks for no change: the model does not run.
-            return new Decoded(picture, image.info(), picture, mask, List.of());
+            return new Plan(mask, List.of(), List.of());
         }
         if (options.fillHoles() != null ? options.fillHoles() : limits.fillHoles()) {
             mask = MaskOps.fillHoles(mask);
@@ -134,10 +306,7 @@ public final class Inpainting {
                                 inference.maxPixels(),
                                 inference.cropMarginPx(),
                                 inference.cropMergeGapPx()));
-        ColourProfile profile = image.info().profile();
-        Picture modelView =
-                profile != null && profile.converts() ? profile.toSrgb(picture) : picture;
-        return new Decoded(picture, image.info(), modelView, mask, tiles);
+        return new Plan(mask, parts, tiles);
     }
 
     /** Cuts and scales the model inputs. */
@@ -184,13 +353,48 @@ public final class Inpainting {
 
     /**
      * Encodes the result as the options ask, in the input's format for {@code auto}, keeping the
-     * input's colour profile, bit depth (where the format has it) and metadata.
+     * input's colour profile, bit depth (where the format has it) and metadata. A patched JPEG gets
+     * new coefficients for the MCUs the edit reaches and keeps every other block's.
+     *
+     * @param picture the composited picture (the window, for a patched JPEG)
      */
-    public Encoded encode(Picture picture, ImageInfo input, JobOptions options) {
-        OutputSettings settings = settings(input, options);
+    public Encoded encode(Picture picture, Decoded decoded, JobOptions options) {
+        OutputSettings settings = settings(decoded.info(), options);
+        JpegEdit jpeg = decoded.jpeg();
+        if (jpeg != null && jpeg.patched()) {
+            JpegImage coefficients = jpeg.coefficients();
+            if (!decoded.tiles().isEmpty()) {
+                Rect window = jpeg.window();
+                float[] weights = Inpainter.blendWeights(decoded.mask(), config.image().seamPx());
+                boolean[] touched =
+                        JpegRegion.touched(
+                                coefficients,
+                                window.x(),
+                                window.y(),
+                                window.width(),
+                                window.height(),
+                                weights);
+                JpegRegion.encode(
+                        coefficients,
+                        window.x(),
+                        window.y(),
+                        window.width(),
+                        window.height(),
+                        picture.argb(),
+                        touched);
+            }
+            byte[] bytes = JpegWriter.write(coefficients, jpeg.segments(), jpeg.inputBytes());
+            return new Encoded(
+                    bytes, "image/jpeg", jpeg.width(), jpeg.height(), settings, jpeg.path());
+        }
         byte[] bytes = ImageEncoder.encode(picture, settings);
         return new Encoded(
-                bytes, settings.contentType(), picture.width(), picture.height(), settings);
+                bytes,
+                settings.contentType(),
+                picture.width(),
+                picture.height(),
+                settings,
+                jpeg == null ? null : jpeg.path());
     }
 
     /** How the output of a picture is written, from the job's options and the worker's defaults. */
@@ -204,6 +408,6 @@ public final class Inpainting {
     public Encoded inpaint(byte[] imageBytes, byte[] maskBytes, JobOptions options) {
         Decoded decoded = decode(imageBytes, maskBytes, options);
         List<float[]> outputs = decoded.tiles().isEmpty() ? List.of() : run(tensors(decoded));
-        return encode(composite(decoded, outputs), decoded.info(), options);
+        return encode(composite(decoded, outputs), decoded, options);
     }
 }

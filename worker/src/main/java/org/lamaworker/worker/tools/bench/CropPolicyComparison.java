@@ -28,7 +28,8 @@ final class CropPolicyComparison {
      */
     static Map<String, Map<String, Object>> run(WorkerConfig config, List<Sample> samples) {
         Map<String, Map<String, Object>> rows = new LinkedHashMap<>();
-        JobOptions crop = new JobOptions("crop", null, null, null, null, null, null);
+        // Whole-picture decode and encode on both sides: the comparison is of crop policies.
+        JobOptions crop = new JobOptions("crop", null, null, null, null, null, null, null, false);
         try (InpaintModel loaded =
                 InpaintModel.load(InpaintModel.Options.forOneRunAtATime(config))) {
             Inpainting work = new Inpainting(loaded, config);
@@ -42,7 +43,7 @@ final class CropPolicyComparison {
                 long runs0 = loaded.sessionRuns();
                 long t0 = System.nanoTime();
                 Inpainting.Decoded ours = work.decode(s.image(), s.mask(), crop);
-                work.encode(work.composite(ours, work.run(work.tensors(ours))), ours.info(), crop);
+                work.encode(work.composite(ours, work.run(work.tensors(ours))), ours, crop);
                 double oursSeconds = (System.nanoTime() - t0) / 1e9;
                 long oursRuns = loaded.sessionRuns() - runs0;
 
@@ -62,7 +63,7 @@ final class CropPolicyComparison {
                 for (InferenceInput input : work.tensors(theirs)) {
                     outputs.add(loaded.run(input));
                 }
-                work.encode(work.composite(theirs, outputs), theirs.info(), crop);
+                work.encode(work.composite(theirs, outputs), theirs, crop);
                 double theirSeconds = (System.nanoTime() - t1) / 1e9;
                 Map<String, Object> row = new LinkedHashMap<>();
                 row.put("worker_s", Figures.round(oursSeconds));
