@@ -6,6 +6,8 @@ import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
 import java.awt.image.ComponentColorModel;
 import java.awt.image.DataBuffer;
+import java.awt.image.DataBufferByte;
+import java.awt.image.DataBufferUShort;
 import java.awt.image.DirectColorModel;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
@@ -65,6 +67,57 @@ public final class ImageCodec {
      * @throws JobFailure UNSUPPORTED_IMAGE_FORMAT, IMAGE_TOO_LARGE or IMAGE_DECODE_FAILED
      */
     public static DecodedImage decodeImage(byte[] bytes, String what, long maxPixels) {
+        return decodeAny(bytes, what, maxPixels, -1).image();
+    }
+
+    /**
+     * Decodes a mask to its holes: pixels whose luma (for grey, the value) is at least {@code
+     * threshold}. An 8- or 16-bit grey picture, as masks usually are, is thresholded straight from
+     * its samples, without the colour picture {@link #decode} builds.
+     *
+     * @throws JobFailure UNSUPPORTED_IMAGE_FORMAT, IMAGE_TOO_LARGE or IMAGE_DECODE_FAILED
+     */
+    public static Mask decodeMask(byte[] bytes, long maxPixels, int threshold) {
+        Decoding decoding = decodeAny(bytes, "mask", maxPixels, threshold);
+        return decoding.mask() != null
+                ? decoding.mask()
+                : binarize(decoding.image().picture(), threshold);
+    }
+
+    /** A decoded picture, or for a grey mask only its holes. */
+    private record Decoding(DecodedImage image, Mask mask) {}
+
+    /** The holes of a plain grey picture, or {@code null} for any other layout. */
+    private static Mask greyMask(BufferedImage image, int threshold) {
+        int width = image.getWidth();
+        int height = image.getHeight();
+        boolean[] hole = new boolean[width * height];
+        DataBuffer buffer = image.getRaster().getDataBuffer();
+        if (image.getType() == BufferedImage.TYPE_BYTE_GRAY
+                && buffer instanceof DataBufferByte bytes
+                && bytes.getNumBanks() == 1
+                && bytes.getData().length == hole.length) {
+            byte[] samples = bytes.getData();
+            for (int i = 0; i < hole.length; i++) {
+                hole[i] = (samples[i] & 0xff) >= threshold;
+            }
+            return new Mask(width, height, hole);
+        }
+        if (image.getType() == BufferedImage.TYPE_USHORT_GRAY
+                && buffer instanceof DataBufferUShort shorts
+                && shorts.getNumBanks() == 1
+                && shorts.getData().length == hole.length) {
+            short[] samples = shorts.getData();
+            for (int i = 0; i < hole.length; i++) {
+                hole[i] = scale(samples[i] & 0xffff, 0xffff) >= threshold;
+            }
+            return new Mask(width, height, hole);
+        }
+        return null;
+    }
+
+    private static Decoding decodeAny(
+            byte[] bytes, String what, long maxPixels, int maskThreshold) {
         if (bytes.length == 0) {
             throw new JobFailure(
                     ErrorCode.IMAGE_DECODE_FAILED, "the " + what + " is an empty file");
@@ -163,6 +216,13 @@ public final class ImageCodec {
                                         + "; upload the whole file");
                     }
                 }
+                if (maskThreshold >= 0
+                        && ExifOrientation.of(container.exif()) == ExifOrientation.NORMAL) {
+                    Mask mask = greyMask(image, maskThreshold);
+                    if (mask != null) {
+                        return new Decoding(null, mask);
+                    }
+                }
                 Picture stored = toPicture(image);
                 if (appliesProfile && (!raw || !storedValues(image))) {
                     // The decoder converted the pixels to sRGB: the profile no longer describes
@@ -189,7 +249,7 @@ public final class ImageCodec {
                                         : new Metadata(container.exif(), container.xmp()),
                                 orientation,
                                 isGrey(image));
-                return new DecodedImage(picture, info);
+                return new Decoding(new DecodedImage(picture, info), null);
             } catch (JobFailure e) {
                 throw e;
             } catch (RuntimeException e) {

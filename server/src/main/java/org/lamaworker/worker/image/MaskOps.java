@@ -3,6 +3,7 @@ package org.lamaworker.worker.image;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 /**
  * Operations on masks, linear in the number of pixels and allocation-light, so they stay cheap on a
@@ -111,6 +112,10 @@ public final class MaskOps {
         if (radius <= 0) {
             return mask;
         }
+        return withinBounds(mask, radius, part -> dilateWhole(part, radius));
+    }
+
+    private static Mask dilateWhole(Mask mask, int radius) {
         float[] d = squaredDistance(mask);
         float limit = (float) radius * radius;
         boolean[] grown = new boolean[d.length];
@@ -125,6 +130,27 @@ public final class MaskOps {
      * cap}: 0 on the hole, 1 next to it.
      */
     public static int[] distanceToHole(Mask mask, int cap) {
+        int[] bounds = holeBounds(mask, cap);
+        if (bounds == null) {
+            int[] far = new int[mask.hole().length];
+            Arrays.fill(far, cap);
+            return far;
+        }
+        if (covers(bounds, mask)) {
+            return distanceWhole(mask, cap);
+        }
+        int[] part = distanceWhole(crop(mask, bounds), cap);
+        int w = mask.width();
+        int pw = bounds[2] - bounds[0];
+        int[] distance = new int[mask.hole().length];
+        Arrays.fill(distance, cap);
+        for (int y = bounds[1]; y < bounds[3]; y++) {
+            System.arraycopy(part, (y - bounds[1]) * pw, distance, y * w + bounds[0], pw);
+        }
+        return distance;
+    }
+
+    private static int[] distanceWhole(Mask mask, int cap) {
         float[] d = squaredDistance(mask);
         int[] distance = new int[d.length];
         float capSquared = (float) cap * cap;
@@ -139,6 +165,100 @@ public final class MaskOps {
      * through keep-pixels (4-connected) become hole. A hollow ring becomes a disc.
      */
     public static Mask fillHoles(Mask mask) {
+        // Pixels beyond the hole's bounding box all reach the border around it, so the box with
+        // a one-pixel ring decides every enclosed pixel.
+        return withinBounds(mask, 1, MaskOps::fillHolesWhole);
+    }
+
+    /**
+     * The hole's bounding box grown by {@code margin} and clipped to the mask, as {x0, y0, x1, y1}
+     * (ends exclusive); {@code null} when the mask has no hole.
+     */
+    static int[] holeBounds(Mask mask, int margin) {
+        int w = mask.width();
+        int h = mask.height();
+        boolean[] hole = mask.hole();
+        int x0 = w;
+        int x1 = -1;
+        int y0 = -1;
+        int y1 = -1;
+        for (int y = 0; y < h; y++) {
+            int row = y * w;
+            int first = -1;
+            for (int x = 0; x < w; x++) {
+                if (hole[row + x]) {
+                    first = x;
+                    break;
+                }
+            }
+            if (first < 0) {
+                continue;
+            }
+            int last = first;
+            for (int x = w - 1; x > first; x--) {
+                if (hole[row + x]) {
+                    last = x;
+                    break;
+                }
+            }
+            x0 = Math.min(x0, first);
+            x1 = Math.max(x1, last);
+            y0 = y0 < 0 ? y : y0;
+            y1 = y;
+        }
+        if (y0 < 0) {
+            return null;
+        }
+        return new int[] {
+            Math.max(0, x0 - margin),
+            Math.max(0, y0 - margin),
+            (int) Math.min(w, (long) x1 + 1 + margin),
+            (int) Math.min(h, (long) y1 + 1 + margin)
+        };
+    }
+
+    private static boolean covers(int[] bounds, Mask mask) {
+        return bounds[0] == 0
+                && bounds[1] == 0
+                && bounds[2] == mask.width()
+                && bounds[3] == mask.height();
+    }
+
+    private static Mask crop(Mask mask, int[] bounds) {
+        int w = mask.width();
+        int pw = bounds[2] - bounds[0];
+        int ph = bounds[3] - bounds[1];
+        boolean[] part = new boolean[pw * ph];
+        for (int y = 0; y < ph; y++) {
+            System.arraycopy(mask.hole(), (bounds[1] + y) * w + bounds[0], part, y * pw, pw);
+        }
+        return new Mask(pw, ph, part);
+    }
+
+    /**
+     * Applies an operation that changes nothing farther than {@code margin} pixels from the hole to
+     * the hole's bounding box grown by that margin only, so its cost follows the hole's size, not
+     * the picture's.
+     */
+    private static Mask withinBounds(Mask mask, int margin, UnaryOperator<Mask> operation) {
+        int[] bounds = holeBounds(mask, margin);
+        if (bounds == null) {
+            return mask;
+        }
+        if (covers(bounds, mask)) {
+            return operation.apply(mask);
+        }
+        Mask part = operation.apply(crop(mask, bounds));
+        boolean[] result = mask.hole().clone();
+        int pw = part.width();
+        for (int y = 0; y < part.height(); y++) {
+            System.arraycopy(
+                    part.hole(), y * pw, result, (bounds[1] + y) * mask.width() + bounds[0], pw);
+        }
+        return new Mask(mask.width(), mask.height(), result);
+    }
+
+    private static Mask fillHolesWhole(Mask mask) {
         int w = mask.width();
         int h = mask.height();
         boolean[] hole = mask.hole();

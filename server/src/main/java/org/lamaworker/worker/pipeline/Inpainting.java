@@ -113,16 +113,14 @@ public final class Inpainting {
                 jpeg = JpegEdit.reencoded();
             } else {
                 try {
-                    JpegImage coefficients =
-                            JpegReader.read(imageBytes, config.image().maxPixels());
+                    JpegReader reader = JpegReader.open(imageBytes, config.image().maxPixels());
                     ImageInfo info =
-                            ImageCodec.jpegInfo(imageBytes, coefficients.componentCount() == 1);
+                            ImageCodec.jpegInfo(imageBytes, reader.image().componentCount() == 1);
                     if (strip && info.orientation() > ExifOrientation.NORMAL) {
                         // Without its EXIF the stored grid would show turned: turn the pixels.
                         jpeg = JpegEdit.fallback("metadata stripped from a turned picture");
                     } else {
-                        return decodePatch(
-                                coefficients, info, imageBytes.length, maskBytes, options, strip);
+                        return decodePatch(reader, info, imageBytes, maskBytes, options, strip);
                     }
                 } catch (UnpatchableJpeg e) {
                     jpeg = JpegEdit.fallback(e.getMessage());
@@ -157,12 +155,14 @@ public final class Inpainting {
      * only the window of whole MCUs that the tiles and the seam reach decoded to pixels.
      */
     private Decoded decodePatch(
-            JpegImage jpeg,
+            JpegReader reader,
             ImageInfo info,
-            int inputBytes,
+            byte[] imageBytes,
             byte[] maskBytes,
             JobOptions options,
-            boolean strip) {
+            boolean strip)
+            throws UnpatchableJpeg {
+        JpegImage jpeg = reader.image();
         int orientation = info.orientation();
         boolean swap = ExifOrientation.swapsSides(orientation);
         int width = swap ? jpeg.height() : jpeg.width();
@@ -183,6 +183,34 @@ public final class Inpainting {
         }
         int[] aligned = JpegRegion.align(jpeg, need.x(), need.y(), need.width(), need.height());
         Rect window = new Rect(aligned[0], aligned[1], aligned[2], aligned[3]);
+        if (reader.copyable()) {
+            // Coefficients are read for the window's MCUs and for each MCU after one (whose DC
+            // may be coded again); every other MCU is only stepped over, then copied.
+            boolean[] full = new boolean[jpeg.mcusWide() * jpeg.mcusHigh()];
+            int mx0 = window.x() / jpeg.mcuWidth();
+            int my0 = window.y() / jpeg.mcuHeight();
+            int mx1 = (window.right() + jpeg.mcuWidth() - 1) / jpeg.mcuWidth();
+            int my1 = (window.bottom() + jpeg.mcuHeight() - 1) / jpeg.mcuHeight();
+            for (int my = my0; my < my1; my++) {
+                for (int mx = mx0; mx < mx1; mx++) {
+                    int m = my * jpeg.mcusWide() + mx;
+                    full[m] = true;
+                    if (m + 1 < full.length) {
+                        full[m + 1] = true;
+                    }
+                }
+            }
+            try {
+                reader.readSelected(full);
+            } catch (UnpatchableJpeg e) {
+                if (e.damaged()) {
+                    throw e;
+                }
+                jpeg = JpegReader.read(imageBytes, config.image().maxPixels());
+            }
+        } else {
+            reader.readAll();
+        }
         Picture picture =
                 new Picture(
                         window.width(),
@@ -214,7 +242,7 @@ public final class Inpainting {
                         jpeg,
                         window,
                         JpegSegments.kept(jpeg.segments(), strip),
-                        inputBytes,
+                        imageBytes,
                         width,
                         height);
         return new Decoded(picture, info, modelView, mask, tiles, edit);
@@ -243,10 +271,9 @@ public final class Inpainting {
     /** Decodes and binarises the mask, checked against (or scaled to) the picture's size. */
     private Mask readMask(byte[] maskBytes, JobOptions options, int width, int height) {
         WorkerConfig.Image limits = config.image();
-        Picture maskPicture = ImageCodec.decode(maskBytes, "mask", limits.maxPixels());
         int threshold =
                 options.maskThreshold() != null ? options.maskThreshold() : limits.maskThreshold();
-        Mask mask = ImageCodec.binarize(maskPicture, threshold);
+        Mask mask = ImageCodec.decodeMask(maskBytes, limits.maxPixels(), threshold);
         if (mask.width() != width || mask.height() != height) {
             if (!Boolean.TRUE.equals(options.resizeMask())) {
                 throw new JobFailure(
@@ -363,10 +390,11 @@ public final class Inpainting {
         JpegEdit jpeg = decoded.jpeg();
         if (jpeg != null && jpeg.patched()) {
             JpegImage coefficients = jpeg.coefficients();
+            boolean[] touched = new boolean[coefficients.mcusWide() * coefficients.mcusHigh()];
             if (!decoded.tiles().isEmpty()) {
                 Rect window = jpeg.window();
                 float[] weights = Inpainter.blendWeights(decoded.mask(), config.image().seamPx());
-                boolean[] touched =
+                touched =
                         JpegRegion.touched(
                                 coefficients,
                                 window.x(),
@@ -383,7 +411,7 @@ public final class Inpainting {
                         picture.argb(),
                         touched);
             }
-            byte[] bytes = JpegWriter.write(coefficients, jpeg.segments(), jpeg.inputBytes());
+            byte[] bytes = write(coefficients, jpeg, touched, picture);
             return new Encoded(
                     bytes, "image/jpeg", jpeg.width(), jpeg.height(), settings, jpeg.path());
         }
@@ -395,6 +423,30 @@ public final class Inpainting {
                 picture.height(),
                 settings,
                 jpeg == null ? null : jpeg.path());
+    }
+
+    /**
+     * Writes a patched JPEG: by copying the untouched MCUs' bits when the file was read for it,
+     * else (or when the file's own Huffman tables cannot code the new MCUs) by coding every block
+     * again with tables made for them.
+     */
+    private byte[] write(JpegImage coefficients, JpegEdit jpeg, boolean[] touched, Picture window) {
+        if (coefficients.copyable()) {
+            byte[] copied =
+                    JpegWriter.writeCopy(coefficients, jpeg.segments(), jpeg.inputBytes(), touched);
+            if (copied != null) {
+                return copied;
+            }
+            try {
+                coefficients = JpegReader.read(jpeg.input(), config.image().maxPixels());
+            } catch (UnpatchableJpeg e) {
+                throw new IllegalStateException("a JPEG read once cannot be read again", e);
+            }
+            Rect w = jpeg.window();
+            JpegRegion.encode(
+                    coefficients, w.x(), w.y(), w.width(), w.height(), window.argb(), touched);
+        }
+        return JpegWriter.write(coefficients, jpeg.segments(), jpeg.inputBytes());
     }
 
     /** How the output of a picture is written, from the job's options and the worker's defaults. */

@@ -14,7 +14,8 @@ import org.lamaworker.worker.image.jpeg.JpegImage;
  * @param coefficients the picture as coefficients, when patched
  * @param window the decoded window in the stored pixel grid, when patched
  * @param segments the application and comment segments to write, when patched
- * @param inputBytes the input file's size, to size the output buffer
+ * @param input the input file, read again in the rare case its own Huffman tables cannot code the
+ *     edit
  * @param width the picture's width as displayed
  * @param height the picture's height as displayed
  */
@@ -24,17 +25,22 @@ public record JpegEdit(
         JpegImage coefficients,
         Rect window,
         List<byte[]> segments,
-        int inputBytes,
+        byte[] input,
         int width,
         int height) {
     /** A job whose JPEG is re-encoded whole, as it asked. */
     static JpegEdit reencoded() {
-        return new JpegEdit("reencoded", null, null, null, List.of(), 0, 0, 0);
+        return new JpegEdit("reencoded", null, null, null, List.of(), null, 0, 0);
     }
 
     /** A JPEG that cannot be patched, for the given reason. */
     static JpegEdit fallback(String reason) {
-        return new JpegEdit("fallback", reason, null, null, List.of(), 0, 0, 0);
+        return new JpegEdit("fallback", reason, null, null, List.of(), null, 0, 0);
+    }
+
+    /** The input file's size, to size the output buffer. */
+    public int inputBytes() {
+        return input == null ? 0 : input.length;
     }
 
     /** Whether the output is written from the coefficients. */

@@ -20,6 +20,23 @@ final class HuffmanCode {
         this.symbols = symbols;
     }
 
+    /** The code a DHT segment defines: {@code counts[1..16]} codes per length, in symbol order. */
+    static HuffmanCode of(int[] counts, int[] symbols) {
+        HuffmanCode result = new HuffmanCode(symbols.clone());
+        System.arraycopy(counts, 0, result.counts, 0, 17);
+        int c = 0;
+        int k = 0;
+        for (int l = 1; l <= 16; l++) {
+            for (int i = 0; i < counts[l]; i++) {
+                result.code[symbols[k]] = c++;
+                result.length[symbols[k]] = l;
+                k++;
+            }
+            c <<= 1;
+        }
+        return result;
+    }
+
     /** The optimal code for symbol counts {@code frequency[0..255]}. */
     static HuffmanCode optimal(int[] frequency) {
         long[] freq = new long[257];

@@ -78,6 +78,48 @@ public final class JpegImage {
         }
     }
 
+    /**
+     * A Huffman table as a DHT segment gives it.
+     *
+     * @param id its slot, 0-3
+     * @param counts codes per length, index 1-16
+     * @param symbols symbols in code order
+     */
+    record HuffmanTable(int id, int[] counts, int[] symbols) {}
+
+    /**
+     * The coded data of a file read by {@link JpegReader#readSelected}, to copy from: its one
+     * scan's bits (destuffed), where each MCU starts in them, and the scan's components and tables.
+     *
+     * @param bits the scan's entropy-coded bytes, without stuffing
+     * @param mcuStarts first bit of each MCU, and the end of the last
+     * @param scanComponents frame indices of the components in scan order
+     * @param dcTables each scan component's DC table
+     * @param acTables each scan component's AC table
+     */
+    record CopySource(
+            byte[] bits,
+            long[] mcuStarts,
+            int[] scanComponents,
+            HuffmanTable[] dcTables,
+            HuffmanTable[] acTables) {}
+
+    private CopySource copySource;
+
+    void copySource(CopySource source) {
+        this.copySource = source;
+    }
+
+    /** The coded data to copy unchanged MCUs from, or {@code null} when every block was read. */
+    CopySource copySource() {
+        return copySource;
+    }
+
+    /** Whether the file was read for copying ({@link JpegReader#readSelected}). */
+    public boolean copyable() {
+        return copySource != null;
+    }
+
     JpegImage(
             int width,
             int height,

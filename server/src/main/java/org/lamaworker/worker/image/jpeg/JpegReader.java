@@ -58,6 +58,18 @@ public final class JpegReader {
 
     private int eobRun;
 
+    /** Destuffed bytes fetched into the bit buffer: with {@link #realBits}, the bit position. */
+    private long realBytes;
+
+    /** Offset of the current scan's header. */
+    private int scanHeader;
+
+    /** The current scan's components (frame indices) and Huffman table ids. */
+    private int[] scanComponents = new int[0];
+
+    private int[] scanDcIds = new int[0];
+    private int[] scanAcIds = new int[0];
+
     private JpegReader(byte[] data, long maxPixels) {
         this.data = data;
         this.maxPixels = maxPixels;
@@ -70,12 +82,26 @@ public final class JpegReader {
      * @throws UnpatchableJpeg for a coding this reader does not handle or a damaged file
      */
     public static JpegImage read(byte[] jpeg, long maxPixels) throws UnpatchableJpeg {
-        JpegReader reader = new JpegReader(jpeg, maxPixels);
-        try {
-            return reader.readFile();
-        } catch (ArrayIndexOutOfBoundsException e) {
-            throw UnpatchableJpeg.damaged("a segment runs past the end of the file");
+        return open(jpeg, maxPixels).readAll();
+    }
+
+    /**
+     * Reads a JPEG's markers up to its first scan: the frame, tables and segments, without any
+     * picture data. Then {@link #readAll} or, for a {@link #copyable} file, {@link #readSelected}.
+     *
+     * @param maxPixels a larger frame is refused before any coefficient is allocated
+     * @throws UnpatchableJpeg for a coding this reader does not handle or a damaged file
+     */
+    public static JpegReader open(byte[] jpeg, long maxPixels) throws UnpatchableJpeg {
+        if (!isJpeg(jpeg)) {
+            throw UnpatchableJpeg.damaged("not a JPEG file");
         }
+        JpegReader reader = new JpegReader(jpeg, maxPixels);
+        reader.pos = 2;
+        if (!reader.guard(reader::nextScan)) {
+            throw UnpatchableJpeg.damaged("the file has no picture data");
+        }
+        return reader;
     }
 
     /** Whether the bytes start as a JPEG file does. */
@@ -86,16 +112,116 @@ public final class JpegReader {
                 && (bytes[2] & 0xff) == 0xFF;
     }
 
-    private JpegImage readFile() throws UnpatchableJpeg {
-        if (!isJpeg(data)) {
-            throw UnpatchableJpeg.damaged("not a JPEG file");
+    /** The picture, its coefficients not yet read. */
+    public JpegImage image() {
+        return image;
+    }
+
+    /**
+     * Whether the file's picture data can be copied around an edit bit for bit: one baseline scan
+     * of every component, without restart markers. Its coefficients can then be read only where the
+     * edit needs them ({@link #readSelected}), and {@link JpegWriter#writeCopy} copies the rest.
+     */
+    public boolean copyable() {
+        return !image.progressive()
+                && restartInterval == 0
+                && (data[scanHeader] & 0xff) == image.componentCount();
+    }
+
+    /** Reads every coefficient of every scan. */
+    public JpegImage readAll() throws UnpatchableJpeg {
+        guard(
+                () -> {
+                    do {
+                        readScan(scanHeader, null);
+                    } while (nextScan());
+                    return true;
+                });
+        return image;
+    }
+
+    /**
+     * Reads a {@link #copyable} file's one scan, decoding every block's DC but the AC coefficients
+     * only of the MCUs flagged in {@code full}, and notes where each MCU starts in the scan's bits,
+     * for {@link JpegWriter#writeCopy}.
+     *
+     * @param full per MCU ({@code my * mcusWide + mx}), whether to read all its coefficients
+     * @throws UnpatchableJpeg for a damaged file, or one with a second scan
+     */
+    public JpegImage readSelected(boolean[] full) throws UnpatchableJpeg {
+        if (!copyable()) {
+            throw new IllegalStateException("not a copyable JPEG");
         }
-        pos = 2;
-        int scans = 0;
+        guard(
+                () -> {
+                    int dataStart = pos;
+                    long[] starts = new long[image.mcusWide() * image.mcusHigh() + 1];
+                    readScan(scanHeader, full, starts);
+                    int dataEnd = pos;
+                    if (nextScan()) {
+                        throw UnpatchableJpeg.unsupported("a sequential JPEG of several scans");
+                    }
+                    image.copySource(
+                            new JpegImage.CopySource(
+                                    destuffed(dataStart, dataEnd),
+                                    starts,
+                                    scanComponents.clone(),
+                                    scanTables(true),
+                                    scanTables(false)));
+                    return true;
+                });
+        return image;
+    }
+
+    /** A step of reading that may run off the end of a damaged file. */
+    private interface Step {
+        boolean run() throws UnpatchableJpeg;
+    }
+
+    private boolean guard(Step step) throws UnpatchableJpeg {
+        try {
+            return step.run();
+        } catch (ArrayIndexOutOfBoundsException e) {
+            throw UnpatchableJpeg.damaged("a segment runs past the end of the file");
+        }
+    }
+
+    /** The scan's bytes with the zero after each 0xFF removed: its bits as coded. */
+    private byte[] destuffed(int from, int to) {
+        byte[] out = new byte[to - from];
+        int n = 0;
+        for (int i = from; i < to; i++) {
+            byte b = data[i];
+            out[n++] = b;
+            if (b == (byte) 0xFF) {
+                i++;
+            }
+        }
+        return Arrays.copyOf(out, n);
+    }
+
+    /** The Huffman tables (DC or AC) of the last scan's components, in scan order. */
+    private JpegImage.HuffmanTable[] scanTables(boolean dc) {
+        JpegImage.HuffmanTable[] tables = new JpegImage.HuffmanTable[scanComponents.length];
+        for (int i = 0; i < tables.length; i++) {
+            int id = dc ? scanDcIds[i] : scanAcIds[i];
+            DecodeTable t = dc ? dcTables[id] : acTables[id];
+            tables[i] = new JpegImage.HuffmanTable(id, t.counts, t.symbols);
+        }
+        return tables;
+    }
+
+    /**
+     * Reads markers up to the next scan, leaving {@code pos} at its data and {@code scanHeader} at
+     * its header.
+     *
+     * @return {@code false} at the end marker
+     */
+    private boolean nextScan() throws UnpatchableJpeg {
         while (true) {
             int marker = nextMarker();
             if (marker == EOI) {
-                break;
+                return false;
             }
             if (marker >= 0xD0 && marker <= 0xD7) {
                 throw UnpatchableJpeg.damaged("a restart marker outside entropy-coded data");
@@ -120,10 +246,10 @@ public final class JpegReader {
                 case DRI -> restartInterval = u16(start);
                 case DNL -> throw UnpatchableJpeg.unsupported("a JPEG giving its height in DNL");
                 case SOS -> {
+                    ensureImage();
+                    scanHeader = start;
                     pos = end;
-                    readScan(start);
-                    scans++;
-                    continue;
+                    return true;
                 }
                 default -> {
                     if ((marker >= 0xE0 && marker <= 0xEF) || marker == COM) {
@@ -133,10 +259,6 @@ public final class JpegReader {
             }
             pos = end;
         }
-        if (image == null || scans == 0) {
-            throw UnpatchableJpeg.damaged("the file has no picture data");
-        }
-        return image;
     }
 
     /** Reads the next marker at {@code pos}, skipping fill bytes; leaves {@code pos} after it. */
@@ -338,9 +460,18 @@ public final class JpegReader {
         }
     }
 
-    /** A scan: its header at {@code header}, its data from {@code pos}. */
-    private void readScan(int header) throws UnpatchableJpeg {
-        ensureImage();
+    private void readScan(int header, boolean[] full) throws UnpatchableJpeg {
+        readScan(header, full, null);
+    }
+
+    /**
+     * A scan: its header at {@code header}, its data from {@code pos}.
+     *
+     * @param full per MCU, whether to read its AC coefficients; {@code null} for all
+     * @param starts filled with each MCU's first bit in the destuffed data, and the end; or {@code
+     *     null}
+     */
+    private void readScan(int header, boolean[] full, long[] starts) throws UnpatchableJpeg {
         int ns = data[header] & 0xff;
         if (ns < 1 || ns > 4) {
             throw UnpatchableJpeg.damaged("a scan of " + ns + " components");
@@ -361,6 +492,19 @@ public final class JpegReader {
             }
             dc[i] = dcTables[(tables >> 4) & 3];
             ac[i] = acTables[tables & 3];
+        }
+        scanComponents = new int[ns];
+        scanDcIds = new int[ns];
+        scanAcIds = new int[ns];
+        for (int i = 0; i < ns; i++) {
+            for (int c = 0; c < image.componentCount(); c++) {
+                if (image.component(c) == comps[i]) {
+                    scanComponents[i] = c;
+                }
+            }
+            int tables = data[header + 2 + 2 * i] & 0xff;
+            scanDcIds[i] = (tables >> 4) & 3;
+            scanAcIds[i] = tables & 3;
         }
         int at = header + 1 + 2 * ns;
         int ss = data[at] & 0xff;
@@ -384,6 +528,7 @@ public final class JpegReader {
         bits = 0;
         bitCount = 0;
         realBits = 0;
+        realBytes = 0;
         eobRun = 0;
         int[] predictions = new int[ns];
         int mcus;
@@ -406,25 +551,22 @@ public final class JpegReader {
             }
             int mx = m % mcusWide;
             int my = m / mcusWide;
-            if (ns == 1) {
-                decodeBlock(
-                        comps[0],
-                        comps[0].offset(mx, my),
-                        dc[0],
-                        ac[0],
-                        predictions,
-                        0,
-                        ss,
-                        se,
-                        ah,
-                        al);
-            } else {
-                for (int i = 0; i < ns; i++) {
-                    JpegImage.Component c = comps[i];
-                    for (int by = 0; by < c.v; by++) {
-                        for (int bx = 0; bx < c.h; bx++) {
-                            int offset = c.offset(mx * c.h + bx, my * c.v + by);
+            if (starts != null) {
+                starts[m] = realBytes * 8 - realBits;
+            }
+            boolean whole = full == null || full[m];
+            for (int i = 0; i < ns; i++) {
+                JpegImage.Component c = comps[i];
+                int high = ns == 1 ? 1 : c.v;
+                int wide = ns == 1 ? 1 : c.h;
+                for (int by = 0; by < high; by++) {
+                    for (int bx = 0; bx < wide; bx++) {
+                        int offset =
+                                ns == 1 ? c.offset(mx, my) : c.offset(mx * c.h + bx, my * c.v + by);
+                        if (whole) {
                             decodeBlock(c, offset, dc[i], ac[i], predictions, i, ss, se, ah, al);
+                        } else {
+                            skipBlock(c.coefficients, offset, dc[i], ac[i], predictions, i);
                         }
                     }
                 }
@@ -433,7 +575,40 @@ public final class JpegReader {
                 throw UnpatchableJpeg.damaged("the picture data ends early (truncated or damaged)");
             }
         }
+        if (starts != null) {
+            starts[mcus] = realBytes * 8 - realBits;
+        }
         skipToMarker();
+    }
+
+    /** A baseline block whose AC coefficients are not needed: its DC is read, the rest skipped. */
+    private void skipBlock(
+            short[] coef, int offset, DecodeTable dc, DecodeTable ac, int[] predictions, int index)
+            throws UnpatchableJpeg {
+        int s = decode(dc);
+        int diff = s == 0 ? 0 : extend(bits(s), s);
+        predictions[index] += diff;
+        coef[offset] = (short) clamp(predictions[index], DC_MIN, DC_MAX);
+        for (int k = 1; k < 64; ) {
+            int rs = decode(ac);
+            s = rs & 15;
+            if (s == 0) {
+                if (rs != 0xF0) {
+                    return;
+                }
+                k += 16;
+                continue;
+            }
+            k += (rs >> 4) + 1;
+            if (k > 64) {
+                throw UnpatchableJpeg.damaged("a block with more than 64 coefficients");
+            }
+            if (bitCount < s) {
+                fill();
+            }
+            bitCount -= s;
+            realBits -= s;
+        }
     }
 
     private void decodeBlock(
@@ -647,6 +822,7 @@ public final class JpegReader {
             bitCount += 8;
             if (real) {
                 realBits += 8;
+                realBytes++;
             }
         }
     }
@@ -707,13 +883,15 @@ public final class JpegReader {
         final int[] firstCode = new int[17];
         final int[] firstIndex = new int[17];
         final int[] symbols;
+        final int[] counts;
 
-        private DecodeTable(int[] symbols) {
+        private DecodeTable(int[] counts, int[] symbols) {
+            this.counts = counts;
             this.symbols = symbols;
         }
 
         static DecodeTable build(int[] counts, int[] symbols) throws UnpatchableJpeg {
-            DecodeTable t = new DecodeTable(symbols);
+            DecodeTable t = new DecodeTable(counts, symbols);
             int code = 0;
             int index = 0;
             for (int l = 1; l <= 16; l++) {

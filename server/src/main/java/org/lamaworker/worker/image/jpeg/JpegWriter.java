@@ -39,6 +39,237 @@ public final class JpegWriter {
         return writer.writeFile(segments);
     }
 
+    /**
+     * Writes a picture read by {@link JpegReader#readSelected} by copying: the MCUs flagged in
+     * {@code touched}, and the MCU after each run of them (whose DC is coded against a block that
+     * changed), are coded again with the file's own Huffman tables; every other MCU's bits are
+     * copied from the input as they were. The work is a copy of the file plus the edit's MCUs.
+     *
+     * @param touched per MCU ({@code my * mcusWide + mx}), whether its coefficients changed
+     * @return the file, or {@code null} when the file's tables lack a code that a re-coded MCU
+     *     needs (its encoder made them for its own symbols only): then read every block and {@link
+     *     #write} with tables made for them
+     */
+    public static byte[] writeCopy(
+            JpegImage image, List<byte[]> segments, int sizeHint, boolean[] touched) {
+        JpegWriter writer = new JpegWriter(image, sizeHint + sizeHint / 8 + 4096);
+        return writer.writeCopyFile(segments, touched);
+    }
+
+    private byte[] writeCopyFile(List<byte[]> segments, boolean[] touched) {
+        JpegImage.CopySource source = image.copySource();
+        if (source == null) {
+            throw new IllegalStateException("the picture was not read for copying");
+        }
+        int ns = source.scanComponents().length;
+        HuffmanCode[] dcCodes = new HuffmanCode[ns];
+        HuffmanCode[] acCodes = new HuffmanCode[ns];
+        for (int i = 0; i < ns; i++) {
+            JpegImage.HuffmanTable dc = source.dcTables()[i];
+            JpegImage.HuffmanTable ac = source.acTables()[i];
+            dcCodes[i] = HuffmanCode.of(dc.counts(), dc.symbols());
+            acCodes[i] = HuffmanCode.of(ac.counts(), ac.symbols());
+        }
+        out.marker(0xD8);
+        for (byte[] segment : segments) {
+            out.raw(segment);
+        }
+        writeQuantTables();
+        writeFrame();
+        writeSourceTables(source);
+        out.marker(0xDA);
+        out.u16(6 + 2 * ns);
+        out.byteRaw(ns);
+        for (int i = 0; i < ns; i++) {
+            out.byteRaw(image.component(source.scanComponents()[i]).id);
+            out.byteRaw((source.dcTables()[i].id() << 4) | source.acTables()[i].id());
+        }
+        out.byteRaw(0);
+        out.byteRaw(63);
+        out.byteRaw(0);
+        Coder coder = new Coder(out, null, null);
+        long[] starts = source.mcuStarts();
+        int mcus = starts.length - 1;
+        long copyFrom = -1;
+        for (int m = 0; m < mcus; m++) {
+            boolean recode = touched[m] || (m > 0 && touched[m - 1]);
+            if (!recode) {
+                if (copyFrom < 0) {
+                    copyFrom = starts[m];
+                }
+                continue;
+            }
+            if (copyFrom >= 0) {
+                copyBits(coder, source.bits(), copyFrom, starts[m]);
+                copyFrom = -1;
+            }
+            if (!recodeMcu(coder, source, m, dcCodes, acCodes)) {
+                return null;
+            }
+        }
+        if (copyFrom >= 0) {
+            copyBits(coder, source.bits(), copyFrom, starts[mcus]);
+        }
+        coder.flushBits();
+        out.marker(0xD9);
+        return out.toByteArray();
+    }
+
+    /** The scan's Huffman tables, each once, as the input defined them. */
+    private void writeSourceTables(JpegImage.CopySource source) {
+        List<JpegImage.HuffmanTable> tables = new ArrayList<>();
+        List<Integer> classes = new ArrayList<>();
+        for (int dc = 1; dc >= 0; dc--) {
+            boolean[] seen = new boolean[4];
+            for (JpegImage.HuffmanTable t : dc == 1 ? source.dcTables() : source.acTables()) {
+                if (!seen[t.id()]) {
+                    seen[t.id()] = true;
+                    tables.add(t);
+                    classes.add(dc == 1 ? 0 : 0x10);
+                }
+            }
+        }
+        int length = 2;
+        for (JpegImage.HuffmanTable t : tables) {
+            length += 17 + t.symbols().length;
+        }
+        out.marker(0xC4);
+        out.u16(length);
+        for (int i = 0; i < tables.size(); i++) {
+            JpegImage.HuffmanTable t = tables.get(i);
+            out.byteRaw(classes.get(i) | t.id());
+            for (int l = 1; l <= 16; l++) {
+                out.byteRaw(t.counts()[l]);
+            }
+            for (int symbol : t.symbols()) {
+                out.byteRaw(symbol);
+            }
+        }
+    }
+
+    /** Appends bits {@code [from, to)} of {@code bits} (most significant bit first). */
+    private static void copyBits(Coder coder, byte[] bits, long from, long to) {
+        long p = from;
+        while (p < to) {
+            int chunk = (int) Math.min(32, to - p);
+            int index = (int) (p >>> 3);
+            long window = 0;
+            for (int i = 0; i < 5; i++) {
+                window <<= 8;
+                if (index + i < bits.length) {
+                    window |= bits[index + i] & 0xff;
+                }
+            }
+            // 40 bits loaded: the chunk starts (p & 7) bits in.
+            long value = (window >>> (40 - (int) (p & 7) - chunk)) & ((1L << chunk) - 1);
+            coder.put(value, chunk);
+            p += chunk;
+        }
+    }
+
+    /** Codes MCU {@code m} again from its coefficients; {@code false} if a code is missing. */
+    private boolean recodeMcu(
+            Coder coder,
+            JpegImage.CopySource source,
+            int m,
+            HuffmanCode[] dcCodes,
+            HuffmanCode[] acCodes) {
+        int ns = source.scanComponents().length;
+        // Check every symbol first: a missing code must not leave half an MCU written.
+        for (int pass = 0; pass < 2; pass++) {
+            for (int i = 0; i < ns; i++) {
+                JpegImage.Component c = image.component(source.scanComponents()[i]);
+                int prediction = m == 0 ? 0 : c.coefficients[lastBlock(c, ns, m - 1)];
+                int high = ns == 1 ? 1 : c.v;
+                int wide = ns == 1 ? 1 : c.h;
+                for (int by = 0; by < high; by++) {
+                    for (int bx = 0; bx < wide; bx++) {
+                        int offset = block(c, ns, m, bx, by);
+                        long nonzero = nonzeroAc(c.coefficients, offset);
+                        if (pass == 0) {
+                            if (!codable(
+                                    c.coefficients,
+                                    offset,
+                                    nonzero,
+                                    prediction,
+                                    dcCodes[i],
+                                    acCodes[i])) {
+                                return false;
+                            }
+                            prediction = c.coefficients[offset];
+                        } else {
+                            int[] predictions = {prediction};
+                            writeBlock(
+                                    coder,
+                                    c.coefficients,
+                                    offset,
+                                    nonzero,
+                                    predictions,
+                                    0,
+                                    dcCodes[i],
+                                    acCodes[i]);
+                            prediction = predictions[0];
+                        }
+                    }
+                }
+            }
+        }
+        return true;
+    }
+
+    /** Offset of block (bx, by) of MCU {@code m} of a component in a scan of {@code ns}. */
+    private int block(JpegImage.Component c, int ns, int m, int bx, int by) {
+        if (ns == 1) {
+            return c.offset(m % c.realBlocksWide, m / c.realBlocksWide);
+        }
+        int mx = m % image.mcusWide();
+        int my = m / image.mcusWide();
+        return c.offset(mx * c.h + bx, my * c.v + by);
+    }
+
+    /** Offset of a component's last block in MCU {@code m}: the DC predictor of the next MCU. */
+    private int lastBlock(JpegImage.Component c, int ns, int m) {
+        return ns == 1 ? block(c, ns, m, 0, 0) : block(c, ns, m, c.h - 1, c.v - 1);
+    }
+
+    private static long nonzeroAc(short[] coef, int offset) {
+        long mask = 0;
+        for (int k = 1; k < 64; k++) {
+            int v = coef[offset + JpegImage.NATURAL[k]];
+            mask |= (long) ((v | -v) >>> 31) << k;
+        }
+        return mask;
+    }
+
+    /** Whether every symbol of a block has a code. */
+    private static boolean codable(
+            short[] coef,
+            int offset,
+            long nonzero,
+            int prediction,
+            HuffmanCode dc,
+            HuffmanCode ac) {
+        if (dc.length[magnitude(coef[offset] - prediction)] == 0) {
+            return false;
+        }
+        long rest = nonzero;
+        int last = 0;
+        while (rest != 0) {
+            int k = Long.numberOfTrailingZeros(rest);
+            rest &= rest - 1;
+            int run = k - last - 1;
+            last = k;
+            if (run > 15 && ac.length[0xF0] == 0) {
+                return false;
+            }
+            int symbol = ((run & 15) << 4) | magnitude(coef[offset + JpegImage.NATURAL[k]]);
+            if (ac.length[symbol] == 0) {
+                return false;
+            }
+        }
+        return last == 63 || ac.length[0] != 0;
+    }
+
     private byte[] writeFile(List<byte[]> segments) {
         out.marker(0xD8);
         for (byte[] segment : segments) {
