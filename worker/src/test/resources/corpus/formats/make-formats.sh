@@ -78,3 +78,10 @@ $convert "$here/chelsea-16bit.png" -profile $icc/sRGB.icc -profile $icc/compatib
 $convert "$coffee" -resize 60x40 "$tmp/frame-1.png"
 $convert "$tmp/frame-1.png" -negate "$tmp/frame-2.png"
 img2webp -loop 0 -lossless "$tmp/frame-1.png" -d 200 "$tmp/frame-2.png" -o "$out/coffee-animated.webp" >/dev/null 2>&1
+
+# 11. JPEG codings the coefficient patching reads (issue 14): coffee-422.jpg (baseline 4:2:2),
+#     coffee-progressive-420.jpg (progressive 4:2:0, a restart marker every MCU row) and
+#     coffee-grey-progressive.jpg (one component, progressive).
+cjpeg -sample 2x1 -quality 90 -outfile "$out/coffee-422.jpg" "$tmp/coffee.ppm"
+cjpeg -progressive -quality 85 -restart 1 -outfile "$out/coffee-progressive-420.jpg" "$tmp/coffee.ppm"
+cjpeg -grayscale -progressive -quality 90 -outfile "$out/coffee-grey-progressive.jpg" "$tmp/coffee.ppm"

@@ -56,12 +56,6 @@ class FidelityIT {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /**
-     * Mean difference (0-255, largest channel) a JPEG re-encode at the input's own quality and
-     * subsampling may add outside the edit. Issue 14 removes it for JPEG.
-     */
-    private static final double JPEG_LOSS = 2.5;
-
-    /**
      * The same for lossy WebP: libwebp's own {@code cwebp} re-encoding chelsea-alpha-lossy.webp's
      * decode at its quality loses 3.3 on visible pixels, coffee-lossy.webp's 2.3.
      */
@@ -275,10 +269,23 @@ class FidelityIT {
                     .as(what + " " + tag)
                     .isEqualTo(in.path(tag).asText(""));
         }
+        // A JPEG written as JPEG is patched (its coefficients edited, its stored grid and
+        // orientation tag kept), unless its coding cannot be (CMYK).
+        boolean cmyk = in.path("File:ColorComponents").asInt() == 4;
+        boolean patched = inputFormat.equals("jpeg") && expected.equals("jpeg") && !cmyk;
+        assertThat(result.output().jpegPatch())
+                .as(what + " jpegPatch")
+                .isEqualTo(
+                        patched
+                                ? "patched"
+                                : inputFormat.equals("jpeg") && expected.equals("jpeg")
+                                        ? "fallback"
+                                        : null);
         if (in.has("IFD0:Orientation")) {
             assertThat(out.path("IFD0:Orientation").asText())
                     .as(what)
-                    .isEqualTo("Horizontal (normal)");
+                    .isEqualTo(
+                            patched ? in.path("IFD0:Orientation").asText() : "Horizontal (normal)");
         }
 
         boolean lossless;
@@ -307,15 +314,138 @@ class FidelityIT {
                     .as(what + " bit depth")
                     .isEqualTo(16);
         }
+        if (patched) {
+            assertPatched(picture, mask, output);
+            return;
+        }
         double loss;
         if (lossless) {
             loss = 0;
         } else if (expected.equals("webp")) {
             loss = WEBP_LOSS;
         } else {
-            loss = in.path("File:ColorComponents").asInt() == 4 ? FIRST_JPEG_LOSS : JPEG_LOSS;
+            loss = FIRST_JPEG_LOSS;
         }
         assertOutside(picture, mask, output, loss);
+    }
+
+    /**
+     * A patched JPEG, decoded by {@code djpeg} as stored (EXIF orientation not applied): every
+     * pixel identical to the input's decode outside the MCUs the mask's reach touches and the ring
+     * of MCUs around them (djpeg's chroma upsampling blends a sample with its neighbour's, so an
+     * edge pixel next to a re-encoded MCU may move); with {@code -nosmooth}, which upsamples within
+     * each MCU, identical outside the touched MCUs themselves; and most hole pixels changed.
+     */
+    private static void assertPatched(String picture, String maskName, byte[] output)
+            throws Exception {
+        byte[] input = Corpus.bytes(picture);
+        Mask mask =
+                ImageCodec.binarize(
+                        ImageCodec.decode(Corpus.bytes(maskName), "mask", Long.MAX_VALUE), 128);
+        int orientation = org.lamaworker.worker.image.ExifOrientation.of(exifTiff(input));
+        mask = org.lamaworker.worker.image.ExifOrientation.toStored(mask, orientation);
+        Mask reach = MaskOps.dilate(MaskOps.fillHoles(mask), Corpus.DEFAULT_REACH_PX);
+        int[] mcu = mcuSize(input);
+        for (boolean smooth : new boolean[] {true, false}) {
+            Samples in = ReferenceDecoder.decodeJpeg(input, smooth);
+            Samples out = ReferenceDecoder.decodeJpeg(output, smooth);
+            assertThat(out.width()).as(picture).isEqualTo(in.width());
+            assertThat(out.height()).as(picture).isEqualTo(in.height());
+            int w = in.width();
+            int mcusWide = (w + mcu[0] - 1) / mcu[0];
+            int mcusHigh = (in.height() + mcu[1] - 1) / mcu[1];
+            boolean[] touched = new boolean[mcusWide * mcusHigh];
+            for (int i = 0; i < w * in.height(); i++) {
+                if (reach.hole()[i]) {
+                    touched[(i / w / mcu[1]) * mcusWide + (i % w) / mcu[0]] = true;
+                }
+            }
+            int ring = smooth ? 1 : 0;
+            int holes = 0;
+            int changed = 0;
+            int compared = 0;
+            for (int i = 0; i < w * in.height(); i++) {
+                int mx = (i % w) / mcu[0];
+                int my = (i / w) / mcu[1];
+                boolean near = false;
+                for (int dy = -ring; dy <= ring && !near; dy++) {
+                    for (int dx = -ring; dx <= ring && !near; dx++) {
+                        int x = mx + dx;
+                        int y = my + dy;
+                        near =
+                                x >= 0
+                                        && y >= 0
+                                        && x < mcusWide
+                                        && y < mcusHigh
+                                        && touched[y * mcusWide + x];
+                    }
+                }
+                int difference = 0;
+                for (int c = 0; c < 3; c++) {
+                    difference =
+                            Math.max(difference, Math.abs(in.sample8(i, c) - out.sample8(i, c)));
+                }
+                if (mask.hole()[i]) {
+                    holes++;
+                    changed += difference > 0 ? 1 : 0;
+                }
+                if (!near) {
+                    compared++;
+                    if (difference != 0) {
+                        throw new AssertionError(
+                                picture
+                                        + (smooth ? "" : " (djpeg -nosmooth)")
+                                        + ": pixel ("
+                                        + i % w
+                                        + ","
+                                        + i / w
+                                        + ") outside the edit's MCUs differs by "
+                                        + difference);
+                    }
+                }
+            }
+            assertThat(compared)
+                    .as(picture + " pixels compared")
+                    .isGreaterThan(w * in.height() / 2);
+            assertThat((double) changed / holes)
+                    .as(picture + " hole pixels changed")
+                    .isGreaterThan(0.5);
+        }
+    }
+
+    /** The EXIF TIFF block of a JPEG, or {@code null}: what the worker reads orientation from. */
+    private static byte[] exifTiff(byte[] jpeg) {
+        for (int p = 2; p + 10 < jpeg.length; ) {
+            if ((jpeg[p] & 0xff) != 0xff) {
+                return null;
+            }
+            int marker = jpeg[p + 1] & 0xff;
+            int length = ((jpeg[p + 2] & 0xff) << 8) | (jpeg[p + 3] & 0xff);
+            if (marker == 0xE1
+                    && new String(jpeg, p + 4, 6, StandardCharsets.ISO_8859_1).equals("Exif\0\0")) {
+                return java.util.Arrays.copyOfRange(jpeg, p + 10, p + 2 + length);
+            }
+            if (marker == 0xDA) {
+                return null;
+            }
+            p += 2 + length;
+        }
+        return null;
+    }
+
+    /** A JPEG's MCU size in pixels, from its frame's largest sampling factors. */
+    private static int[] mcuSize(byte[] jpeg) throws Exception {
+        String[] factors = identify(jpeg, "%[jpeg:sampling-factor]").split(",");
+        int h = 1;
+        int v = 1;
+        if (factors.length > 1) {
+            for (String f : factors) {
+                String[] hv = f.split("x");
+                h = Math.max(h, Integer.parseInt(hv[0].trim()));
+                v = Math.max(v, Integer.parseInt(hv[1].trim()));
+            }
+        }
+        return new int[] {8 * h, 8 * v};
     }
 
     /**
@@ -433,7 +563,7 @@ class FidelityIT {
             Files.write(file, jpeg);
             return new String(
                             DebianTools.stdout(
-                                    "imagemagick", "identify", "-format", "%Q", file.toString()),
+                                    "imagemagick", "identify", "-format", format, file.toString()),
                             StandardCharsets.US_ASCII)
                     .trim();
         } finally {

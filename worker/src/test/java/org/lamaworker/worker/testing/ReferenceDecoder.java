@@ -75,6 +75,19 @@ public final class ReferenceDecoder {
         return viaImageIo(bytes);
     }
 
+    /**
+     * Decodes a (non-CMYK) JPEG with libjpeg-turbo's {@code djpeg}, as stored (no EXIF
+     * orientation).
+     *
+     * @param smooth djpeg's default chroma upsampling (blending neighbouring samples, across MCU
+     *     edges); {@code false} for {@code -nosmooth}, which repeats samples within each MCU
+     */
+    public static Samples decodeJpeg(byte[] bytes, boolean smooth) {
+        return smooth
+                ? viaTool(bytes, ".jpg", "libjpeg-turbo-progs", "djpeg", "-pnm", "IN")
+                : viaTool(bytes, ".jpg", "libjpeg-turbo-progs", "djpeg", "-nosmooth", "-pnm", "IN");
+    }
+
     private static boolean isCmyk(byte[] jpeg) {
         // SOF0/1/2 with 4 components: djpeg cannot write CMYK to PNM.
         for (int p = 2; p + 10 < jpeg.length; p++) {
