@@ -449,6 +449,9 @@ public final class JpegReader {
             int[] symbols = new int[total];
             for (int i = 0; i < total; i++) {
                 symbols[i] = data[at + i] & 0xff;
+                if (tc == 0 && symbols[i] > 15) {
+                    throw UnpatchableJpeg.damaged("a DC Huffman table with symbol " + symbols[i]);
+                }
             }
             at += total;
             DecodeTable table = DecodeTable.build(counts, symbols);
@@ -490,8 +493,9 @@ public final class JpegReader {
             if (comps[i] == null) {
                 throw UnpatchableJpeg.damaged("a scan of an unknown component " + id);
             }
-            dc[i] = dcTables[(tables >> 4) & 3];
-            ac[i] = acTables[tables & 3];
+            // A selector past the four tables names none: refused below if the scan needs it.
+            dc[i] = (tables >> 4) < 4 ? dcTables[tables >> 4] : null;
+            ac[i] = (tables & 15) < 4 ? acTables[tables & 15] : null;
         }
         scanComponents = new int[ns];
         scanDcIds = new int[ns];
@@ -515,7 +519,12 @@ public final class JpegReader {
             if (ss != 0 || se != 63 || ah != 0 || al != 0) {
                 throw UnpatchableJpeg.damaged("a sequential scan with progressive parameters");
             }
-        } else if (ss > se || se > 63 || (ss == 0 && se != 0) || (ss > 0 && ns != 1) || al > 13) {
+        } else if (ss > se
+                || se > 63
+                || (ss == 0 && se != 0)
+                || (ss > 0 && ns != 1)
+                || al > 13
+                || (ah != 0 && al != ah - 1)) {
             throw UnpatchableJpeg.damaged("bad progressive scan parameters");
         }
         boolean needDc = ss == 0 && ah == 0;
