@@ -89,28 +89,68 @@ public final class JpegRegion {
                 }
             }
         }
-        int[] argb = new int[w * h];
-        for (int y = 0; y < h; y++) {
+        int[][] columns = new int[n][w];
+        for (int c = 0; c < n; c++) {
             for (int x = 0; x < w; x++) {
-                int luma = planes[0][(y / stepY[0]) * strides[0] + x / stepX[0]] & 0xff;
-                if (n == 1) {
-                    argb[y * w + x] = 0xff000000 | luma * 0x010101;
-                    continue;
+                columns[c][x] = x / stepX[c];
+            }
+        }
+        int[] argb = new int[w * h];
+        byte[] luma = planes[0];
+        int[] lumaColumns = columns[0];
+        for (int y = 0; y < h; y++) {
+            int lumaRow = (y / stepY[0]) * strides[0];
+            int out = y * w;
+            if (n == 1) {
+                for (int x = 0; x < w; x++) {
+                    argb[out + x] = 0xff000000 | (luma[lumaRow + lumaColumns[x]] & 0xff) * 0x010101;
                 }
-                float cb = (planes[1][(y / stepY[1]) * strides[1] + x / stepX[1]] & 0xff) - 128f;
-                float cr = (planes[2][(y / stepY[2]) * strides[2] + x / stepX[2]] & 0xff) - 128f;
-                int r = channel(luma + 1.402f * cr);
-                int g = channel(luma - 0.344136f * cb - 0.714136f * cr);
-                int b = channel(luma + 1.772f * cb);
-                argb[y * w + x] = 0xff000000 | (r << 16) | (g << 8) | b;
+                continue;
+            }
+            int cbRow = (y / stepY[1]) * strides[1];
+            int crRow = (y / stepY[2]) * strides[2];
+            byte[] cbPlane = planes[1];
+            byte[] crPlane = planes[2];
+            int[] cbColumns = columns[1];
+            int[] crColumns = columns[2];
+            for (int x = 0; x < w; x++) {
+                int l = luma[lumaRow + lumaColumns[x]] & 0xff;
+                int cb = cbPlane[cbRow + cbColumns[x]] & 0xff;
+                int cr = crPlane[crRow + crColumns[x]] & 0xff;
+                int r = clamp(l + RED_CR[cr]);
+                int g = clamp(l + ((GREEN_CB[cb] + GREEN_CR[cr] + HALF) >> SHIFT));
+                int b = clamp(l + BLUE_CB[cb]);
+                argb[out + x] = 0xff000000 | (r << 16) | (g << 8) | b;
             }
         }
         return argb;
     }
 
-    private static int channel(float v) {
-        int i = Math.round(v);
-        return i < 0 ? 0 : Math.min(i, 255);
+    private static final int SHIFT = 16;
+    private static final int HALF = 1 << (SHIFT - 1);
+
+    /** YCbCr to RGB (JFIF) in fixed point, per chroma value: the red and blue offsets rounded. */
+    private static final int[] RED_CR = new int[256];
+
+    private static final int[] BLUE_CB = new int[256];
+
+    /** The green terms, scaled by 2^16, summed before rounding. */
+    private static final int[] GREEN_CB = new int[256];
+
+    private static final int[] GREEN_CR = new int[256];
+
+    static {
+        for (int v = 0; v < 256; v++) {
+            double d = v - 128;
+            RED_CR[v] = (int) Math.round(1.402 * d);
+            BLUE_CB[v] = (int) Math.round(1.772 * d);
+            GREEN_CB[v] = (int) Math.round(-0.344136 * d * (1 << SHIFT));
+            GREEN_CR[v] = (int) Math.round(-0.714136 * d * (1 << SHIFT));
+        }
+    }
+
+    private static int clamp(int v) {
+        return v < 0 ? 0 : Math.min(v, 255);
     }
 
     /**
