@@ -107,6 +107,10 @@ class JsonCodecTest {
                 "{\"version\":1,\"jobId\":\"j\",\"image\":{\"bucket\":\"photos\",\"key\":\"a\"},\"mask\":{\"bucket\":\"photos\",\"key\":\"b\"},\"options\":{\"format\":\"gif\"}}|options.format",
                 "{\"version\":1,\"jobId\":\"j\",\"image\":{\"bucket\":\"photos\",\"key\":\"a\"},\"mask\":{\"bucket\":\"photos\",\"key\":\"b\"},\"options\":{\"format\":\"png\",\"quality\":80}}|options.quality",
                 "{\"version\":1,\"jobId\":\"j\",\"image\":{\"bucket\":\"photos\",\"key\":\"a\"},\"mask\":{\"bucket\":\"photos\",\"key\":\"b\"},\"options\":{\"stripMetadata\":\"yes\"}}|options.stripMetadata",
+                "{\"version\":1,\"jobId\":\"j\",\"image\":{\"bucket\":\"photos\",\"key\":\"a\"},\"mask\":{\"bucket\":\"photos\",\"key\":\"b\"},\"options\":{\"jpegPatch\":\"no\"}}|options.jpegPatch",
+                "{\"version\":1,\"jobId\":\"j\",\"image\":{\"bucket\":\"photos\",\"key\":\"a\"},\"mask\":{\"bucket\":\"photos\",\"key\":\"b\"},\"options\":{\"jpegPatch\":\"false\"}}|options.jpegPatch",
+                "{\"version\":1,\"jobId\":\"j\",\"image\":{\"bucket\":\"photos\",\"key\":\"a\"},\"mask\":{\"bucket\":\"photos\",\"key\":\"b\"},\"options\":{\"jpegPatch\":0}}|options.jpegPatch",
+                "{\"version\":1,\"jobId\":\"j\",\"image\":{\"bucket\":\"photos\",\"key\":\"a\"},\"mask\":{\"bucket\":\"photos\",\"key\":\"b\"},\"options\":{\"jpegPatch\":[true]}}|options.jpegPatch",
             })
     void namesTheBadField(String json, String field) {
         ProtocolException e = refusal(json);
@@ -207,5 +211,116 @@ class JsonCodecTest {
                         Timings.ZERO,
                         Instant.parse("2026-11-24T00:00:00Z"));
         assertThat(JsonCodec.decodeEvent(JsonCodec.encode(event))).isEqualTo(event);
+    }
+
+    private static InpaintJob jobWithOptions(String options) {
+        return JsonCodec.decodeJob(
+                ("{\"version\":1,\"jobId\":\"jp\",\"image\":{\"bucket\":\"photos\",\"key\":\"a.jpg\"},"
+                                + "\"mask\":{\"bucket\":\"photos\",\"key\":\"b.png\"},"
+                                + "\"options\":"
+                                + options
+                                + "}")
+                        .getBytes(UTF_8));
+    }
+
+    @Test
+    void jpegPatchOptionIsReadAsGiven() {
+        assertThat(jobWithOptions("{\"jpegPatch\":false}").options().jpegPatch()).isFalse();
+        assertThat(jobWithOptions("{\"jpegPatch\":true}").options().jpegPatch()).isTrue();
+        assertThat(jobWithOptions("{\"format\":\"jpeg\"}").options().jpegPatch()).isNull();
+        JobOptions both = jobWithOptions("{\"jpegPatch\":false,\"quality\":90}").options();
+        assertThat(both.jpegPatch()).isFalse();
+        assertThat(both.quality()).isEqualTo(90);
+        // The constructors from before the option leave it to the worker.
+        assertThat(new JobOptions("crop", 200, 5, false, true, "jpeg", 80, true).jpegPatch())
+                .isNull();
+        assertThat(new JobOptions("crop", 200, 5, false, true, "jpeg", 80).jpegPatch()).isNull();
+        assertThat(new JobOptions("crop", 200, 5, false, true, "jpeg", 80).stripMetadata())
+                .isNull();
+        assertThat(JobOptions.DEFAULTS.jpegPatch()).isNull();
+    }
+
+    @Test
+    void jobWithJpegPatchRoundTrips() {
+        InpaintJob job =
+                new InpaintJob(
+                        1,
+                        "jp",
+                        new ObjectRef("photos", "a.jpg"),
+                        new ObjectRef("photos", "b.png"),
+                        null,
+                        new JobOptions(null, null, null, null, null, "jpeg", null, null, false),
+                        null,
+                        null);
+        byte[] json = JsonCodec.encode(job);
+        assertThat(new String(json, UTF_8)).contains("\"jpegPatch\":false");
+        assertThat(JsonCodec.decodeJob(json)).isEqualTo(job);
+        assertThat(JsonCodec.decodeJob(json).options().jpegPatch()).isFalse();
+        String unset = new String(JsonCodec.encode(JobOptions.DEFAULTS), UTF_8);
+        assertThat(unset).doesNotContain("jpegPatch");
+    }
+
+    @Test
+    void resultJpegPatchRoundTripsAndIsOmittedWhenAbsent() {
+        for (String path : new String[] {"patched", "reencoded", "fallback"}) {
+            InpaintResult ok =
+                    InpaintResult.succeeded(
+                            "j1",
+                            new OutputObject(
+                                    "photos", "results/j1.jpg", 451, 300, "image/jpeg", 1234, path),
+                            Map.of(),
+                            1,
+                            new Timings(1, 2, 3, 4, 5, 6, 21));
+            byte[] json = JsonCodec.encode(ok);
+            assertThat(new String(json, UTF_8)).contains("\"jpegPatch\":\"" + path + "\"");
+            InpaintResult back = JsonCodec.decodeResult(json);
+            assertThat(back).isEqualTo(ok);
+            assertThat(back.output().jpegPatch()).isEqualTo(path);
+        }
+        InpaintResult png =
+                InpaintResult.succeeded(
+                        "j2",
+                        new OutputObject("photos", "results/j2.png", 451, 300, "image/png", 1234),
+                        null,
+                        1,
+                        null);
+        byte[] json = JsonCodec.encode(png);
+        assertThat(new String(json, UTF_8)).doesNotContain("jpegPatch");
+        assertThat(JsonCodec.decodeResult(json).output().jpegPatch()).isNull();
+    }
+
+    @Test
+    void outputJpegPatchMustBeAKnownPath() {
+        for (String bad : new String[] {"bogus", "", "Patched", "fallback "}) {
+            assertThatThrownBy(
+                            () -> new OutputObject("photos", "r.jpg", 1, 1, "image/jpeg", 1, bad))
+                    .as("'%s'", bad)
+                    .isInstanceOf(ProtocolException.class)
+                    .hasMessageStartingWith("jpegPatch: ");
+        }
+        String json =
+                new String(
+                                JsonCodec.encode(
+                                        InpaintResult.succeeded(
+                                                "j3",
+                                                new OutputObject(
+                                                        "photos",
+                                                        "r.jpg",
+                                                        1,
+                                                        1,
+                                                        "image/jpeg",
+                                                        1,
+                                                        "patched"),
+                                                null,
+                                                1,
+                                                null)),
+                                UTF_8)
+                        .replace("\"patched\"", "\"bogus\"");
+        assertThatThrownBy(() -> JsonCodec.decodeResult(json.getBytes(UTF_8)))
+                .isInstanceOf(ProtocolException.class)
+                .satisfies(
+                        e ->
+                                assertThat(((ProtocolException) e).field())
+                                        .contains("output.jpegPatch"));
     }
 }

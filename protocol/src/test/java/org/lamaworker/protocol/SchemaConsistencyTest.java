@@ -79,4 +79,23 @@ class SchemaConsistencyTest {
         }
         assertThat(listed).isEqualTo(codes);
     }
+
+    @Test
+    void jpegPatchIsABooleanOptionAndAnEnumOfTheResultPaths() throws Exception {
+        assertThat(
+                        schema("inpaint-job.v1.schema.json")
+                                .at("/properties/options/properties/jpegPatch/type")
+                                .asText())
+                .isEqualTo("boolean");
+        Set<String> listed = new HashSet<>();
+        schema("inpaint-result.v1.schema.json")
+                .at("/properties/output/properties/jpegPatch/enum")
+                .forEach(path -> listed.add(path.asText()));
+        assertThat(listed).isEqualTo(OutputObject.JPEG_PATCH_VALUES);
+        // Optional in the result: PNG and WebP results have none.
+        for (JsonNode required :
+                schema("inpaint-result.v1.schema.json").at("/properties/output/required")) {
+            assertThat(required.asText()).isNotEqualTo("jpegPatch");
+        }
+    }
 }
