@@ -1,7 +1,8 @@
 #!/bin/sh
 # Makes the photos and masks bench/JpegJobs.java times (BENCHMARKS.md, "JPEG edits without
-# generation loss"): the corpus's 5K photo as it is (optimised Huffman tables), and 2K, 4K and
-# 12 MP photos encoded from it as cameras do (libjpeg's standard tables, q92, 4:2:0), each with a
+# generation loss"): the corpus's 5K photo as it is (optimised Huffman tables), progressive, and
+# with restart markers, and 2K, 4K and 12 MP photos encoded from it as cameras do (libjpeg's
+# standard tables, q92, 4:2:0), each with a
 # small mask (a 120 px disc) and a large one (an ellipse over a sixth of the width and half the
 # height). Needs ImageMagick and libjpeg-turbo-progs.
 #
@@ -21,6 +22,10 @@ for size in 2048x1152:photo-2k 3840x2160:photo-4k 4000x3000:photo-12mp; do
     rm "$out/$name.ppm"
 done
 rm "$out/rocket.ppm"
+# The 5K photo progressive, and with a restart marker every MCU row: these are re-encoded with
+# optimised tables, not copied.
+jpegtran -progressive -copy all -outfile "$out/rocket-5k-progressive.jpg" "$corpus/rocket-5k.jpg"
+jpegtran -restart 1 -copy all -outfile "$out/rocket-5k-restart.jpg" "$corpus/rocket-5k.jpg"
 for photo in "$out"/*.jpg; do
     name=$(basename "$photo" .jpg)
     w=$(identify -format %w "$photo")

@@ -4,23 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.minio.GetObjectArgs;
-import io.minio.MinioClient;
-import io.vertx.core.Vertx;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Properties;
-import java.util.UUID;
-import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -28,19 +17,14 @@ import org.lamaworker.protocol.InpaintJob;
 import org.lamaworker.protocol.InpaintResult;
 import org.lamaworker.protocol.JobOptions;
 import org.lamaworker.protocol.JobStatus;
-import org.lamaworker.protocol.JsonCodec;
-import org.lamaworker.protocol.ObjectRef;
-import org.lamaworker.worker.app.WorkerVerticle;
-import org.lamaworker.worker.config.ConfigLoader;
 import org.lamaworker.worker.image.ImageCodec;
 import org.lamaworker.worker.image.Mask;
 import org.lamaworker.worker.image.MaskOps;
 import org.lamaworker.worker.testing.Corpus;
 import org.lamaworker.worker.testing.DebianTools;
+import org.lamaworker.worker.testing.InProcessWorker;
 import org.lamaworker.worker.testing.ReferenceDecoder;
 import org.lamaworker.worker.testing.ReferenceDecoder.Samples;
-import org.lamaworker.worker.testing.ResultsReader;
-import org.lamaworker.worker.testing.TestServers;
 
 /**
  * What goes in comes back, except the edit: every picture of the corpus through a real worker,
@@ -68,32 +52,17 @@ class FidelityIT {
      */
     private static final double FIRST_JPEG_LOSS = 4.0;
 
-    private static TestServers servers;
-    private static Vertx vertx;
-    private static String jobsTopic;
-    private static String resultsTopic;
+    private static InProcessWorker worker;
 
     @BeforeAll
     static void startWorker() throws Exception {
-        servers = TestServers.get();
-        String run = UUID.randomUUID().toString().substring(0, 8);
-        jobsTopic = "fidelity-" + run + ".jobs";
-        resultsTopic = "fidelity-" + run + ".results";
-        servers.createTopics(
-                Map.of(jobsTopic, 2, resultsTopic, 1, "fidelity-" + run + ".events", 1));
-        servers.createBucket(BUCKET);
-        Map<String, String> settings = servers.workerSettings("fidelity-" + run, BUCKET);
-        vertx = Vertx.vertx();
-        vertx.deployVerticle(new WorkerVerticle(ConfigLoader.load(null, Map.of(), settings)))
-                .toCompletionStage()
-                .toCompletableFuture()
-                .get(2, TimeUnit.MINUTES);
+        worker = InProcessWorker.start("fidelity", BUCKET, Map.of());
     }
 
     @AfterAll
     static void stopWorker() throws Exception {
-        if (vertx != null) {
-            vertx.close().toCompletionStage().toCompletableFuture().get(1, TimeUnit.MINUTES);
+        if (worker != null) {
+            worker.close();
         }
     }
 
@@ -114,8 +83,8 @@ class FidelityIT {
         int n = 0;
         for (Map.Entry<String, String> entry : pictures.entrySet()) {
             String key = "in/" + entry.getKey();
-            servers.put(BUCKET, key, Corpus.bytes(entry.getKey()));
-            servers.put(BUCKET, "masks/" + entry.getValue(), Corpus.bytes(entry.getValue()));
+            worker.put(key, Corpus.bytes(entry.getKey()));
+            worker.put("masks/" + entry.getValue(), Corpus.bytes(entry.getValue()));
             for (String format : new String[] {"auto", "png"}) {
                 String id = format + "-" + n;
                 jobs.put(id, job(id, key, "masks/" + entry.getValue(), format, null));
@@ -140,10 +109,10 @@ class FidelityIT {
 
     @Test
     void metadataIsStrippedOnRequestAndWebpIsWrittenFromAnyInput() throws Exception {
-        servers.put(BUCKET, "in/gps.jpg", Corpus.bytes("formats/coffee-gps.jpg"));
-        servers.put(BUCKET, "in/gps.webp", Corpus.bytes("formats/coffee-lossy.webp"));
-        servers.put(BUCKET, "in/coffee.png", Corpus.bytes("coffee.png"));
-        servers.put(BUCKET, "masks/coffee.mask.png", Corpus.bytes("coffee.mask.png"));
+        worker.put("in/gps.jpg", Corpus.bytes("formats/coffee-gps.jpg"));
+        worker.put("in/gps.webp", Corpus.bytes("formats/coffee-lossy.webp"));
+        worker.put("in/coffee.png", Corpus.bytes("coffee.png"));
+        worker.put("masks/coffee.mask.png", Corpus.bytes("coffee.mask.png"));
         Map<String, InpaintJob> jobs = new LinkedHashMap<>();
         jobs.put(
                 "strip-jpeg", job("strip-jpeg", "in/gps.jpg", "masks/coffee.mask.png", null, true));
@@ -189,8 +158,8 @@ class FidelityIT {
         return new InpaintJob(
                 InpaintJob.VERSION,
                 id,
-                new ObjectRef(BUCKET, image),
-                new ObjectRef(BUCKET, mask),
+                worker.ref(image),
+                worker.ref(mask),
                 null,
                 new JobOptions(null, null, null, null, null, format, null, strip),
                 null,
@@ -198,41 +167,11 @@ class FidelityIT {
     }
 
     private static Map<String, InpaintResult> run(Map<String, InpaintJob> jobs) throws Exception {
-        Properties producerConfig = new Properties();
-        producerConfig.put("bootstrap.servers", servers.bootstrapServers());
-        try (KafkaProducer<String, byte[]> producer =
-                new KafkaProducer<>(
-                        producerConfig, new StringSerializer(), new ByteArraySerializer())) {
-            for (Map.Entry<String, InpaintJob> job : jobs.entrySet()) {
-                producer.send(
-                                new ProducerRecord<>(
-                                        jobsTopic, job.getKey(), JsonCodec.encode(job.getValue())))
-                        .get();
-            }
-        }
-        try (ResultsReader<InpaintResult> reader =
-                new ResultsReader<>(
-                        servers.bootstrapServers(), resultsTopic, JsonCodec::decodeResult)) {
-            Map<String, InpaintResult> results = reader.await(jobs.keySet(), WAIT);
-            assertThat(results.keySet()).containsAll(jobs.keySet());
-            return results;
-        }
+        return worker.run(jobs, WAIT);
     }
 
     private static byte[] read(org.lamaworker.protocol.OutputObject output) throws Exception {
-        MinioClient s3 =
-                MinioClient.builder()
-                        .endpoint(servers.s3Endpoint())
-                        .credentials(servers.accessKey(), servers.secretKey())
-                        .build();
-        try (InputStream in =
-                s3.getObject(
-                        GetObjectArgs.builder()
-                                .bucket(output.bucket())
-                                .object(output.key())
-                                .build())) {
-            return in.readAllBytes();
-        }
+        return worker.read(output);
     }
 
     private static void checkFidelity(
