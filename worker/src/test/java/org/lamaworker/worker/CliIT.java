@@ -11,7 +11,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -32,6 +34,9 @@ import picocli.CommandLine;
  * back inpainted. Runs the packaged jar in its own process, as a user would.
  */
 class CliIT {
+    private static final Pattern ANOTHER_WORKER =
+            Pattern.compile("another worker: ((?:LAMA_\\w+=\\S+ )+)java -jar (\\S+) run");
+
     private static final Pattern SERVERS =
             Pattern.compile(
                     "kafka=(\\S+) s3=(\\S+) bucket=(\\S+) access-key=(\\S+) secret-key=(\\S+)");
@@ -64,6 +69,7 @@ class CliIT {
                         .start();
         List<String> log = Collections.synchronizedList(new ArrayList<>());
         CompletableFuture<Matcher> announced = new CompletableFuture<>();
+        CompletableFuture<Matcher> second = new CompletableFuture<>();
         Thread reader =
                 new Thread(
                         () -> {
@@ -79,6 +85,10 @@ class CliIT {
                                     if (m.matches()) {
                                         announced.complete(m);
                                     }
+                                    Matcher another = ANOTHER_WORKER.matcher(line);
+                                    if (another.matches()) {
+                                        second.complete(another);
+                                    }
                                 }
                             } catch (Exception e) {
                                 announced.completeExceptionally(e);
@@ -86,12 +96,51 @@ class CliIT {
                             announced.completeExceptionally(
                                     new AssertionError(
                                             "worker exited:\n" + String.join("\n", log)));
+                            second.completeExceptionally(
+                                    new AssertionError("no 'another worker' line"));
                         },
                         "worker-output");
         reader.setDaemon(true);
         reader.start();
+        Process secondWorker = null;
         try {
             Matcher servers = announced.get(3, TimeUnit.MINUTES);
+            // The line run prints for one more worker on this host, pasted as it is: it joins the
+            // same stack with a management port of its own and serves jobs beside the first.
+            Map<String, String> environment = new LinkedHashMap<>();
+            for (String setting : second.get(1, TimeUnit.MINUTES).group(1).trim().split(" ")) {
+                int eq = setting.indexOf('=');
+                environment.put(setting.substring(0, eq), setting.substring(eq + 1));
+            }
+            assertThat(environment).containsEntry("LAMA_MANAGEMENT_PORT", "0");
+            ProcessBuilder another =
+                    WorkerProcess.packagedJar(dir, List.of("-Xmx1g"), "run")
+                            .redirectErrorStream(true);
+            another.environment().putAll(environment);
+            secondWorker = another.start();
+            CompletableFuture<String> secondManagement = new CompletableFuture<>();
+            WorkerProcess.drain(secondWorker, "Management on http://", secondManagement);
+            assertThat(secondManagement.get(2, TimeUnit.MINUTES)).doesNotContain(":8081/");
+            // Without its own port, a third fails and says which setting to change.
+            ProcessBuilder clash =
+                    WorkerProcess.packagedJar(dir, List.of("-Xmx512m"), "run")
+                            .redirectErrorStream(true);
+            clash.environment().putAll(environment);
+            clash.environment().remove("LAMA_MANAGEMENT_PORT");
+            Process third = clash.start();
+            CompletableFuture<String> thirdLines =
+                    WorkerProcess.drain(third, "management port", new CompletableFuture<>());
+            boolean thirdExited = third.waitFor(2, TimeUnit.MINUTES);
+            if (!thirdExited) {
+                third.destroyForcibly();
+            }
+            String thirdOutput = thirdLines.get(1, TimeUnit.MINUTES);
+            assertThat(thirdExited).as(thirdOutput).isTrue();
+            assertThat(third.exitValue()).as(thirdOutput).isEqualTo(1);
+            assertThat(thirdOutput)
+                    .contains("management port 8081")
+                    .contains("management.port (LAMA_MANAGEMENT_PORT)");
+
             Path in = Corpus.copyTo(dir.resolve("in"), Corpus.PICTURES);
             Path out = dir.resolve("out");
             StringWriter stdout = new StringWriter();
@@ -189,6 +238,12 @@ class CliIT {
                     .contains("Connection error")
                     .doesNotContain(servers.group(5));
         } finally {
+            if (secondWorker != null) {
+                secondWorker.toHandle().destroy();
+                if (!secondWorker.waitFor(90, TimeUnit.SECONDS)) {
+                    secondWorker.destroyForcibly();
+                }
+            }
             // SIGTERM. Process.destroy() would also close our end of the pipe and lose the last
             // lines.
             worker.toHandle().destroy();

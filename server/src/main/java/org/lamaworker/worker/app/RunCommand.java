@@ -86,6 +86,7 @@ public final class RunCommand implements Callable<Integer> {
                 dev = tooling.get().startLocalStack(config);
                 config = dev.apply(config);
                 System.out.println(dev.describe());
+                System.out.println(anotherWorker(dev.workerEnvironment()));
                 if (config.model().path() == null && config.model().remote() == null) {
                     System.out.println(
                             "model=reference-fill (NOT LaMa; for real object removal run with"
@@ -146,6 +147,38 @@ public final class RunCommand implements Callable<Integer> {
             Thread.currentThread().interrupt();
         }
         return 0;
+    }
+
+    /**
+     * A command line that starts one more worker on this host against the same servers: their
+     * settings, and a free management port, since this process may hold 8081.
+     */
+    static String anotherWorker(java.util.Map<String, String> environment) {
+        StringBuilder line = new StringBuilder("another worker: ");
+        new java.util.TreeMap<>(environment)
+                .forEach((name, value) -> line.append(name).append('=').append(value).append(' '));
+        line.append("LAMA_MANAGEMENT_PORT=0 java -jar ").append(runningJar()).append(" run");
+        return line.toString();
+    }
+
+    /** The jar this process runs from, as a path to paste; the full jar's name if unknown. */
+    private static String runningJar() {
+        try {
+            java.nio.file.Path jar =
+                    java.nio.file.Path.of(
+                            RunCommand.class
+                                    .getProtectionDomain()
+                                    .getCodeSource()
+                                    .getLocation()
+                                    .toURI());
+            if (jar.toString().endsWith(".jar")) {
+                java.nio.file.Path here = java.nio.file.Path.of("").toAbsolutePath();
+                return jar.startsWith(here) ? here.relativize(jar).toString() : jar.toString();
+            }
+        } catch (java.net.URISyntaxException | SecurityException e) {
+            // fall through to the usual name
+        }
+        return "worker/target/lama-worker.jar";
     }
 
     /** Vert.x first (the worker stops in stages), then what it used: dev servers, metrics. */

@@ -32,6 +32,12 @@ public interface Tooling {
         /** The one line that tells a developer how to reach the servers. */
         String describe();
 
+        /**
+         * The environment ({@code LAMA_*} variables) that points another worker process at these
+         * servers: Kafka, S3, bucket and credentials.
+         */
+        java.util.Map<String, String> workerEnvironment();
+
         @Override
         void close();
     }

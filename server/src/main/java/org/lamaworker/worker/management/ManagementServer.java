@@ -52,7 +52,36 @@ public final class ManagementServer {
             Supplier<String> notReady) {
         HttpServer server = vertx.createHttpServer();
         server.requestHandler(request -> handle(request, metrics, live, notReady));
-        return server.listen(port, host).map(ManagementServer::new);
+        return server.listen(port, host)
+                .map(ManagementServer::new)
+                .recover(
+                        failure ->
+                                Future.failedFuture(
+                                        inUse(failure)
+                                                ? new IllegalStateException(
+                                                        "the management port "
+                                                                + port
+                                                                + " on "
+                                                                + host
+                                                                + " is in use (another worker on"
+                                                                + " this host?): set"
+                                                                + " management.port"
+                                                                + " (LAMA_MANAGEMENT_PORT) to a"
+                                                                + " free port, 0 for any free"
+                                                                + " port, or -1 for none",
+                                                        failure)
+                                                : failure));
+    }
+
+    /** Whether a listen failed because the address is taken. */
+    private static boolean inUse(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof java.net.BindException
+                    || String.valueOf(t.getMessage()).contains("Address already in use")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static void handle(

@@ -90,6 +90,45 @@ public final class WorkerProcess implements AutoCloseable {
         return builder;
     }
 
+    /**
+     * Reads a process's output on a daemon thread until it ends, so the process never blocks on a
+     * full pipe; the future completes with everything it wrote.
+     *
+     * @param seen completed with the first line containing {@code text}
+     */
+    public static java.util.concurrent.CompletableFuture<String> drain(
+            Process process, String text, java.util.concurrent.CompletableFuture<String> seen) {
+        java.util.concurrent.CompletableFuture<String> all =
+                new java.util.concurrent.CompletableFuture<>();
+        Thread reader =
+                new Thread(
+                        () -> {
+                            StringBuilder out = new StringBuilder();
+                            try (java.io.BufferedReader lines =
+                                    new java.io.BufferedReader(
+                                            new java.io.InputStreamReader(
+                                                    process.getInputStream(),
+                                                    java.nio.charset.StandardCharsets.UTF_8))) {
+                                String line;
+                                while ((line = lines.readLine()) != null) {
+                                    out.append(line).append('\n');
+                                    if (line.contains(text)) {
+                                        seen.complete(line);
+                                    }
+                                }
+                            } catch (java.io.IOException e) {
+                                out.append(e);
+                            }
+                            seen.completeExceptionally(
+                                    new AssertionError("no line with '" + text + "' in:\n" + out));
+                            all.complete(out.toString());
+                        },
+                        "process-output");
+        reader.setDaemon(true);
+        reader.start();
+        return all;
+    }
+
     /** Waits until the worker logged that it is ready; kills it if it does not get there. */
     public WorkerProcess awaitReady() throws InterruptedException {
         try {

@@ -75,6 +75,16 @@ public final class DevServers implements Tooling.LocalStack {
         return s3.endpoint();
     }
 
+    @Override
+    public java.util.Map<String, String> workerEnvironment() {
+        return java.util.Map.of(
+                "LAMA_KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
+                "LAMA_S3_ENDPOINT", endpoint().toString(),
+                "LAMA_S3_BUCKET", bucket,
+                "LAMA_S3_ACCESS_KEY", ACCESS_KEY,
+                "LAMA_S3_SECRET_KEY", secretKey);
+    }
+
     /** The one line that tells a developer how to reach the servers (development secrets only). */
     @Override
     public String describe() {
