@@ -164,6 +164,8 @@ class ManagementIT {
                     .contains("lama_memory_reserved_bytes")
                     .contains("lama_memory_budget_bytes")
                     .contains("lama_partitions_paused")
+                    .contains("lama_backlog_oldest_age_seconds ")
+                    .contains("lama_backlog_partition_oldest_age_seconds{partition=\"0\"")
                     .contains("lama_inference_busy_seconds_total")
                     .contains("lama_inference_batch_size_count")
                     .contains("kafka_consumer_fetch_manager_records_lag_max");

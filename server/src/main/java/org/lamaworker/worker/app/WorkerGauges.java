@@ -3,7 +3,10 @@ package org.lamaworker.worker.app;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
+import io.vertx.kafka.client.common.TopicPartition;
 import org.lamaworker.worker.admission.Admission;
 import org.lamaworker.worker.admission.MemoryBudget;
 import org.lamaworker.worker.inference.BatchingRunner;
@@ -74,6 +77,35 @@ final class WorkerGauges implements AutoCloseable {
                                 + " over runners is the device busy fraction")
                 .baseUnit("seconds")
                 .register(registry);
+        Gauge.builder("lama.backlog.oldest.age", consumer, JobConsumer::oldestBacklogAgeSeconds)
+                .description(
+                        "Age of the oldest job this worker has fetched but not started (from its"
+                                + " record timestamp), over its partitions; 0 when none waits")
+                .baseUnit("seconds")
+                .register(registry);
+        MultiGauge perPartition =
+                MultiGauge.builder("lama.backlog.partition.oldest.age")
+                        .description(
+                                "Age of the oldest job fetched but not started, per partition"
+                                        + " (topic is the lane)")
+                        .baseUnit("seconds")
+                        .register(registry);
+        consumer.onAssignmentChange(
+                partitions -> {
+                    java.util.List<MultiGauge.Row<?>> rows = new java.util.ArrayList<>();
+                    for (TopicPartition partition : partitions) {
+                        rows.add(
+                                MultiGauge.Row.of(
+                                        Tags.of(
+                                                "topic",
+                                                partition.getTopic(),
+                                                "partition",
+                                                Integer.toString(partition.getPartition())),
+                                        consumer,
+                                        c -> c.backlogAgeSeconds(partition)));
+                    }
+                    perPartition.register(rows, true);
+                });
         KafkaClientMetrics kafka = new KafkaClientMetrics(consumer.nativeConsumer());
         kafka.bindTo(registry);
         worker.runner().onBatch(metrics::recordBatch);

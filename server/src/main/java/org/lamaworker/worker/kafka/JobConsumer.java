@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -45,6 +46,14 @@ public final class JobConsumer {
     private final Set<TopicPartition> assigned = new HashSet<>();
     private final Deque<KafkaConsumerRecord<String, byte[]>> waiting = new ArrayDeque<>();
 
+    /**
+     * Per assigned partition, the timestamp (ms) of its oldest record not yet started, or -1 for
+     * none: written on the consumer's context, read by metric scrapes on other threads.
+     */
+    private final Map<TopicPartition, Long> oldestWaiting = new ConcurrentHashMap<>();
+
+    private volatile java.util.function.Consumer<Set<TopicPartition>> assignmentListener =
+            partitions -> {};
     private long jobsRetried;
     private int pauseRepairs;
     private volatile boolean paused;
@@ -165,6 +174,8 @@ public final class JobConsumer {
         if (paused) {
             applyPauseState(partitions);
         }
+        noteBacklog();
+        assignmentListener.accept(Set.copyOf(assigned));
     }
 
     private void onRevoked(Set<TopicPartition> partitions) {
@@ -175,6 +186,8 @@ public final class JobConsumer {
         // ours to commit: the new owner re-reads from the last commit (at-least-once).
         partitions.forEach(trackers::remove);
         waiting.removeIf(r -> partitions.contains(new TopicPartition(r.topic(), r.partition())));
+        partitions.forEach(oldestWaiting::remove);
+        assignmentListener.accept(Set.copyOf(assigned));
     }
 
     private void onRecord(KafkaConsumerRecord<String, byte[]> record) {
@@ -298,6 +311,63 @@ public final class JobConsumer {
         if (stopping && admission.inFlight() == 0 && drained != null) {
             drained.tryComplete();
         }
+        noteBacklog();
+    }
+
+    /**
+     * Notes each assigned partition's oldest record not yet started. Records wait here only while
+     * the partitions are paused (a paused partition fetches nothing more, and its later records are
+     * newer), so this is the age of the partition's backlog at its head.
+     */
+    private void noteBacklog() {
+        Map<TopicPartition, Long> oldest = new HashMap<>();
+        for (TopicPartition partition : assigned) {
+            oldest.put(partition, -1L);
+        }
+        for (KafkaConsumerRecord<String, byte[]> record : waiting) {
+            long timestamp = record.timestamp();
+            if (timestamp >= 0) {
+                oldest.merge(
+                        new TopicPartition(record.topic(), record.partition()),
+                        timestamp,
+                        (a, b) -> a < 0 ? b : Math.min(a, b));
+            }
+        }
+        oldestWaiting.keySet().retainAll(oldest.keySet());
+        oldestWaiting.putAll(oldest);
+    }
+
+    /**
+     * Seconds since the oldest record of a partition that this worker has fetched but not started
+     * was produced (its record timestamp), 0 when none waits. Safe from any thread.
+     */
+    public double backlogAgeSeconds(TopicPartition partition) {
+        Long timestamp = oldestWaiting.get(partition);
+        return timestamp == null || timestamp < 0
+                ? 0
+                : Math.max(0, System.currentTimeMillis() - timestamp) / 1000.0;
+    }
+
+    /** The oldest of {@link #backlogAgeSeconds} over the partitions. Safe from any thread. */
+    public double oldestBacklogAgeSeconds() {
+        double oldest = 0;
+        for (TopicPartition partition : oldestWaiting.keySet()) {
+            oldest = Math.max(oldest, backlogAgeSeconds(partition));
+        }
+        return oldest;
+    }
+
+    /**
+     * Calls {@code listener} with the partitions assigned after each assignment or revocation, on
+     * the consumer's context: for metrics kept per partition.
+     */
+    public void onAssignmentChange(java.util.function.Consumer<Set<TopicPartition>> listener) {
+        this.assignmentListener = listener;
+    }
+
+    /** The partitions whose backlog age is tracked now. Safe from any thread. */
+    public Set<TopicPartition> backlogPartitions() {
+        return Set.copyOf(oldestWaiting.keySet());
     }
 
     /** How many times the partitions were paused for lack of room. */

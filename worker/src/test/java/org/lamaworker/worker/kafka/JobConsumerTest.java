@@ -262,6 +262,52 @@ class JobConsumerTest {
     }
 
     @Test
+    void theBacklogAgeIsThatOfTheOldestRecordNotStarted() throws Exception {
+        start(1);
+        var p0 = new io.vertx.kafka.client.common.TopicPartition(TOPIC, 0);
+        var p1 = new io.vertx.kafka.client.common.TopicPartition(TOPIC, 1);
+        long produced = System.currentTimeMillis() - 30_000;
+        mock.schedulePollTask(
+                () -> {
+                    mock.rebalance(partitions);
+                    for (int i = 0; i < 3; i++) {
+                        mock.addRecord(
+                                new ConsumerRecord<>(
+                                        TOPIC,
+                                        0,
+                                        i,
+                                        produced + i * 1000L,
+                                        org.apache.kafka.common.record.TimestampType.CREATE_TIME,
+                                        1,
+                                        0,
+                                        "k",
+                                        new byte[0],
+                                        new org.apache.kafka.common.header.internals
+                                                .RecordHeaders(),
+                                        java.util.Optional.empty()));
+                    }
+                });
+        // One job runs (at most one in flight); the two behind it wait, the older from 29 s ago.
+        Handed first = nextHanded();
+        await(() -> consumer.backlogAgeSeconds(p0) >= 28.5, "the backlog age of partition 0");
+        assertThat(consumer.backlogAgeSeconds(p0)).isLessThan(40);
+        assertThat(consumer.backlogAgeSeconds(p1)).as("nothing waits on partition 1").isZero();
+        assertThat(consumer.oldestBacklogAgeSeconds())
+                .isEqualTo(
+                        consumer.backlogAgeSeconds(p0), org.assertj.core.data.Offset.offset(1.0));
+        assertThat(consumer.backlogPartitions()).hasSize(PARTITIONS).contains(p0, p1);
+
+        succeed(first);
+        Handed second = nextHanded();
+        await(
+                () -> consumer.backlogAgeSeconds(p0) < 28.5,
+                "the age of the last waiting record, produced a second later");
+        succeed(second);
+        succeed(nextHanded());
+        await(() -> consumer.backlogAgeSeconds(p0) == 0, "no backlog once every job started");
+    }
+
+    @Test
     void stopLetsTheLastCommitLandBeforeClosingTheClient() throws Exception {
         start(1);
         TopicPartition p0 = partitions.get(0);
