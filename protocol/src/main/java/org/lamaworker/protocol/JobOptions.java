@@ -26,6 +26,9 @@ import java.util.Set;
  *     coefficients where the edit reaches and keeps every other block as it was, so the rest of the
  *     photo loses nothing; {@code false} decodes and re-encodes the whole picture. Ignored for
  *     other formats
+ * @param force {@code true} runs the job even when its output already exists from the same inputs,
+ *     options and model (a redelivery or a duplicate submission); by default such a job is answered
+ *     from the stored output
  */
 public record JobOptions(
         String strategy,
@@ -36,13 +39,38 @@ public record JobOptions(
         String format,
         Integer quality,
         Boolean stripMetadata,
-        Boolean jpegPatch) {
+        Boolean jpegPatch,
+        Boolean force) {
     /** Options that leave every choice to the worker's defaults. */
     public static final JobOptions DEFAULTS =
-            new JobOptions(null, null, null, null, null, null, null, null, null);
+            new JobOptions(null, null, null, null, null, null, null, null, null, null);
 
     /** The output format names ({@code jpg} is also accepted, as {@code jpeg}). */
     public static final Set<String> FORMATS = Set.of("auto", "png", "jpeg", "webp");
+
+    /** Options as before reuse of finished work existed: everything but {@code force}. */
+    public JobOptions(
+            String strategy,
+            Integer maskThreshold,
+            Integer maskDilatePx,
+            Boolean fillHoles,
+            Boolean resizeMask,
+            String format,
+            Integer quality,
+            Boolean stripMetadata,
+            Boolean jpegPatch) {
+        this(
+                strategy,
+                maskThreshold,
+                maskDilatePx,
+                fillHoles,
+                resizeMask,
+                format,
+                quality,
+                stripMetadata,
+                jpegPatch,
+                null);
+    }
 
     /** Options as before JPEG patching existed: everything but {@code jpegPatch}. */
     public JobOptions(

@@ -42,6 +42,7 @@ public final class JobProcessor {
     private final BatchingRunner runner;
     private final AccessPolicy policy;
     private final StorageRetry retry;
+    private final FinishedWork finished;
 
     /** Wires the stages. */
     public JobProcessor(
@@ -57,6 +58,7 @@ public final class JobProcessor {
         this.runner = runner;
         this.policy = new AccessPolicy(config.storage());
         this.retry = retry;
+        this.finished = new FinishedWork(store, model.id(), config);
     }
 
     /** Milliseconds per stage, filled in as the job advances; touched by one stage at a time. */
@@ -104,9 +106,48 @@ public final class JobProcessor {
         } catch (JobFailure refused) {
             return Future.succeededFuture(failed(job, refused, attempt, clock, queuedMillis));
         }
-        JobOptions options = job.options();
         return checkDeadline(job)
-                .compose(v -> download(job))
+                .compose(v -> finished.lookup(job, output))
+                .compose(
+                        lookup -> {
+                            if (lookup.existing() == null) {
+                                return compute(
+                                        job,
+                                        output,
+                                        lookup.recipe(),
+                                        clock,
+                                        ticket,
+                                        attempt,
+                                        queuedMillis);
+                            }
+                            // Made before from the same inputs, options and model: the job is
+                            // answered from it (a redelivery after a crash, or a duplicate).
+                            clock.download = clock.lap();
+                            return Future.succeededFuture(
+                                    InpaintResult.succeeded(
+                                            job.jobId(),
+                                            lookup.existing(),
+                                            job.attributes(),
+                                            attempt,
+                                            clock.timings(queuedMillis)));
+                        })
+                .recover(
+                        failure ->
+                                Future.succeededFuture(
+                                        failed(job, failure, attempt, clock, queuedMillis)));
+    }
+
+    /** Downloads, decodes, runs, encodes and uploads a job whose output is not there yet. */
+    private Future<InpaintResult> compute(
+            InpaintJob job,
+            AccessPolicy.OutputLocation output,
+            String recipe,
+            Clock clock,
+            Admission.Ticket ticket,
+            int attempt,
+            long queuedMillis) {
+        JobOptions options = job.options();
+        return download(job)
                 .compose(
                         bytes -> {
                             clock.download = clock.lap();
@@ -149,7 +190,8 @@ public final class JobProcessor {
                                                     store.put(
                                                             target,
                                                             encoded.bytes(),
-                                                            encoded.contentType()),
+                                                            encoded.contentType(),
+                                                            FinishedWork.metadata(recipe, encoded)),
                                             job.deadline(),
                                             "upload of " + target)
                                     .map(
@@ -164,7 +206,8 @@ public final class JobProcessor {
                                                                 encoded.height(),
                                                                 encoded.contentType(),
                                                                 size,
-                                                                encoded.jpegPatch()),
+                                                                encoded.jpegPatch(),
+                                                                null),
                                                         job.attributes(),
                                                         attempt,
                                                         clock.timings(queuedMillis));

@@ -56,6 +56,14 @@ public final class WorkerMetrics implements AutoCloseable {
                 .tag("code", error == null ? "none" : error.code())
                 .register(registry)
                 .increment();
+        if (result.output() != null && Boolean.TRUE.equals(result.output().reused())) {
+            Counter.builder("lama.jobs.reused")
+                    .description(
+                            "Jobs answered from an output that already existed from the same"
+                                    + " inputs, options and model, without running the model")
+                    .register(registry)
+                    .increment();
+        }
         if (result.output() != null && result.output().jpegPatch() != null) {
             Counter.builder("lama.jpeg.jobs")
                     .description(

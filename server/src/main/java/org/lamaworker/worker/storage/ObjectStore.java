@@ -22,6 +22,7 @@ import java.io.InputStream;
 import java.net.ConnectException;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
+import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import okhttp3.OkHttpClient;
 import org.lamaworker.protocol.ErrorCode;
@@ -174,8 +175,62 @@ public final class ObjectStore {
                 ref.toString());
     }
 
+    /**
+     * What storage says of an object without reading it (a HEAD request).
+     *
+     * @param etag the object's ETag, without quotes
+     * @param size its size in bytes
+     * @param contentType its content type
+     * @param metadata its user metadata, names lower-case and without {@code x-amz-meta-}
+     */
+    public record StoredObject(
+            String etag, long size, String contentType, Map<String, String> metadata) {}
+
+    /**
+     * Asks storage about an object.
+     *
+     * @param notFound the code when the object or its bucket does not exist
+     */
+    public Future<StoredObject> stat(ObjectRef ref, ErrorCode notFound) {
+        return call(
+                        () ->
+                                client.statObject(
+                                        StatObjectArgs.builder()
+                                                .bucket(ref.bucket())
+                                                .object(ref.key())
+                                                .build()),
+                        notFound,
+                        ref.toString())
+                .map(
+                        stat -> {
+                            Map<String, String> metadata = new java.util.HashMap<>();
+                            stat.userMetadata()
+                                    .forEach(
+                                            (name, value) -> {
+                                                String key =
+                                                        name.toLowerCase(java.util.Locale.ROOT);
+                                                if (key.startsWith("x-amz-meta-")) {
+                                                    key = key.substring("x-amz-meta-".length());
+                                                }
+                                                metadata.put(key, value);
+                                            });
+                            String etag = stat.etag() == null ? "" : stat.etag().replace("\"", "");
+                            return new StoredObject(
+                                    etag, stat.size(), stat.contentType(), Map.copyOf(metadata));
+                        });
+    }
+
     /** Uploads bytes; the future carries the stored size. */
     public Future<Long> put(ObjectRef ref, byte[] bytes, String contentType) {
+        return put(ref, bytes, contentType, Map.of());
+    }
+
+    /**
+     * Uploads bytes with user metadata (names without {@code x-amz-meta-}); the future carries the
+     * stored size.
+     */
+    public Future<Long> put(
+            ObjectRef ref, byte[] bytes, String contentType, Map<String, String> metadata) {
         return call(
                         () ->
                                 client.putObject(
@@ -183,6 +238,7 @@ public final class ObjectStore {
                                                 .bucket(ref.bucket())
                                                 .object(ref.key())
                                                 .contentType(contentType)
+                                                .userMetadata(metadata)
                                                 .stream(
                                                         new ByteArrayInputStream(bytes),
                                                         bytes.length,

@@ -82,24 +82,30 @@ public final class InProcessWorker implements AutoCloseable {
         return new ObjectRef(bucket, key);
     }
 
-    /** Sends the jobs (keyed by id) and waits for every result. */
+    /**
+     * Sends the jobs (keyed by id) and waits for every result they get; results of earlier runs
+     * with the same ids are not read.
+     */
     public Map<String, InpaintResult> run(Map<String, InpaintJob> jobs, Duration wait)
             throws Exception {
-        Properties producerConfig = new Properties();
-        producerConfig.put("bootstrap.servers", servers.bootstrapServers());
-        try (KafkaProducer<String, byte[]> producer =
-                new KafkaProducer<>(
-                        producerConfig, new StringSerializer(), new ByteArraySerializer())) {
-            for (Map.Entry<String, InpaintJob> job : jobs.entrySet()) {
-                producer.send(
-                                new ProducerRecord<>(
-                                        jobsTopic, job.getKey(), JsonCodec.encode(job.getValue())))
-                        .get();
-            }
-        }
         try (ResultsReader<InpaintResult> reader =
                 new ResultsReader<>(
-                        servers.bootstrapServers(), resultsTopic, JsonCodec::decodeResult)) {
+                                servers.bootstrapServers(), resultsTopic, JsonCodec::decodeResult)
+                        .fromNow()) {
+            Properties producerConfig = new Properties();
+            producerConfig.put("bootstrap.servers", servers.bootstrapServers());
+            try (KafkaProducer<String, byte[]> producer =
+                    new KafkaProducer<>(
+                            producerConfig, new StringSerializer(), new ByteArraySerializer())) {
+                for (Map.Entry<String, InpaintJob> job : jobs.entrySet()) {
+                    producer.send(
+                                    new ProducerRecord<>(
+                                            jobsTopic,
+                                            job.getKey(),
+                                            JsonCodec.encode(job.getValue())))
+                            .get();
+                }
+            }
             Map<String, InpaintResult> results = reader.await(jobs.keySet(), wait);
             assertThat(results.keySet()).containsAll(jobs.keySet());
             return results;
@@ -108,11 +114,7 @@ public final class InProcessWorker implements AutoCloseable {
 
     /** The stored output of a result. */
     public byte[] read(OutputObject output) throws Exception {
-        MinioClient s3 =
-                MinioClient.builder()
-                        .endpoint(servers.s3Endpoint())
-                        .credentials(servers.accessKey(), servers.secretKey())
-                        .build();
+        MinioClient s3 = client();
         try (InputStream in =
                 s3.getObject(
                         GetObjectArgs.builder()
@@ -121,6 +123,46 @@ public final class InProcessWorker implements AutoCloseable {
                                 .build())) {
             return in.readAllBytes();
         }
+    }
+
+    /**
+     * Replaces an object's bytes, keeping its content type and user metadata: a stand-in for an
+     * output whose bytes a test must be able to tell from a recomputed one.
+     */
+    public void copyWithMetadata(ObjectRef ref, byte[] bytes) throws Exception {
+        MinioClient s3 = client();
+        io.minio.StatObjectResponse stat =
+                s3.statObject(
+                        io.minio.StatObjectArgs.builder()
+                                .bucket(ref.bucket())
+                                .object(ref.key())
+                                .build());
+        java.util.Map<String, String> metadata = new java.util.HashMap<>();
+        stat.userMetadata()
+                .forEach(
+                        (name, value) -> {
+                            String key = name.toLowerCase(java.util.Locale.ROOT);
+                            metadata.put(
+                                    key.startsWith("x-amz-meta-")
+                                            ? key.substring("x-amz-meta-".length())
+                                            : key,
+                                    value);
+                        });
+        s3.putObject(
+                io.minio.PutObjectArgs.builder()
+                        .bucket(ref.bucket())
+                        .object(ref.key())
+                        .contentType(stat.contentType())
+                        .userMetadata(metadata)
+                        .stream(new java.io.ByteArrayInputStream(bytes), bytes.length, -1)
+                        .build());
+    }
+
+    private MinioClient client() {
+        return MinioClient.builder()
+                .endpoint(servers.s3Endpoint())
+                .credentials(servers.accessKey(), servers.secretKey())
+                .build();
     }
 
     @Override

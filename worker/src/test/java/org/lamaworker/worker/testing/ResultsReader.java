@@ -35,6 +35,14 @@ public final class ResultsReader<T> implements AutoCloseable {
         consumer.seekToBeginning(partitions);
     }
 
+    /** Skips what the topic holds now: only records produced from here on are read. */
+    public ResultsReader<T> fromNow() {
+        java.util.Set<TopicPartition> partitions = consumer.assignment();
+        consumer.seekToEnd(partitions);
+        partitions.forEach(consumer::position); // resolves the lazy seek now
+        return this;
+    }
+
     /** Polls until every key has at least one record, or fails after {@code timeout}. */
     public Map<String, T> await(Set<String> keys, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
