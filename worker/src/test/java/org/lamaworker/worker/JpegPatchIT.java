@@ -117,6 +117,81 @@ class JpegPatchIT {
     }
 
     @Test
+    void theExifThumbnailWhichShowsThePictureBeforeTheEditIsRemoved() throws Exception {
+        Path dir = Files.createTempDirectory("thumbnail");
+        Path thumb = dir.resolve("thumb.jpg");
+        Path photo = dir.resolve("photo.jpg");
+        DebianTools.stdout(
+                "imagemagick", "convert", "-size", "160x120", "xc:red", thumb.toString());
+        Files.write(photo, Corpus.bytes(PICTURE));
+        DebianTools.stdout(
+                "libimage-exiftool-perl",
+                "exiftool",
+                "-q",
+                "-overwrite_original",
+                "-ThumbnailImage<=" + thumb,
+                photo.toString());
+        assertThat(exifTool(Files.readAllBytes(photo))).contains("ThumbnailLength");
+        worker.put("in/thumbnail.jpg", Files.readAllBytes(photo));
+        Map<String, InpaintJob> jobs = new LinkedHashMap<>();
+        jobs.put(
+                "thumb-patched",
+                job(
+                        "thumb-patched",
+                        "in/thumbnail.jpg",
+                        "masks/coffee.mask.png",
+                        null,
+                        null,
+                        null));
+        jobs.put(
+                "thumb-whole",
+                job("thumb-whole", "in/thumbnail.jpg", "masks/coffee.mask.png", null, null, false));
+        Map<String, InpaintResult> results = worker.run(jobs, WAIT);
+        byte[] thumbnail = Files.readAllBytes(thumb);
+        for (InpaintResult result : results.values()) {
+            byte[] output = worker.read(result.output());
+            String tags = exifTool(output);
+            assertThat(tags)
+                    .as(result.jobId())
+                    .doesNotContain("ThumbnailLength")
+                    .doesNotContain("ThumbnailOffset");
+            assertThat(tags)
+                    .as(result.jobId() + ": the rest of EXIF stays")
+                    .contains("Lama Test Optics")
+                    .contains("GPSLatitude");
+            assertThat(indexOf(output, java.util.Arrays.copyOfRange(thumbnail, 0, 64)))
+                    .as(result.jobId() + ": the thumbnail's bytes are gone")
+                    .isNegative();
+        }
+    }
+
+    private static String exifTool(byte[] jpeg) throws Exception {
+        Path file = Files.createTempFile("exif", ".jpg");
+        try {
+            Files.write(file, jpeg);
+            return new String(
+                    DebianTools.stdout(
+                            "libimage-exiftool-perl", "exiftool", "-s", "-a", file.toString()),
+                    StandardCharsets.UTF_8);
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
+    private static int indexOf(byte[] haystack, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+
+    @Test
     void damagedJpegsFailWithTheirCodesOrComeBackReadable() throws Exception {
         byte[] input = Corpus.bytes(PICTURE);
         int scan = scanData(input);

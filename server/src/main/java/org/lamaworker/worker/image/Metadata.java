@@ -23,9 +23,12 @@ public record Metadata(byte[] exif, byte[] xmp) {
 
     private static final byte[] EXIF_PREFIX = "Exif\0\0".getBytes(StandardCharsets.ISO_8859_1);
 
-    /** Treats empty blocks as absent. */
+    /**
+     * Treats empty blocks as absent, and drops EXIF's thumbnail: it shows the picture before the
+     * edit ({@link ExifThumbnail}).
+     */
     public Metadata {
-        exif = exif == null || exif.length == 0 ? null : exif;
+        exif = exif == null || exif.length == 0 ? null : ExifThumbnail.removed(exif);
         xmp = xmp == null || xmp.length == 0 ? null : xmp;
     }
 

@@ -3,6 +3,7 @@ package org.lamaworker.worker.image.jpeg;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import org.lamaworker.worker.image.ExifThumbnail;
 
 /**
  * Which of a JPEG's application and comment segments an edited file keeps. All of them, in their
@@ -30,10 +31,28 @@ public final class JpegSegments {
                             || (marker == 0xE2 && named(segment, "ICC_PROFILE\0"))
                             || (marker == 0xEE && named(segment, "Adobe"));
             if (!stripMetadata || decoding) {
-                kept.add(segment);
+                kept.add(
+                        marker == 0xE1 && named(segment, "Exif\0\0")
+                                ? withoutThumbnail(segment)
+                                : segment);
             }
         }
         return kept;
+    }
+
+    /**
+     * An EXIF segment without its thumbnail, which shows the picture before the edit ({@link
+     * ExifThumbnail}); the same length, so the segment's header stays right.
+     */
+    private static byte[] withoutThumbnail(byte[] segment) {
+        byte[] body = java.util.Arrays.copyOfRange(segment, 4, segment.length);
+        byte[] cleaned = ExifThumbnail.removed(body);
+        if (cleaned == body) {
+            return segment;
+        }
+        byte[] out = segment.clone();
+        System.arraycopy(cleaned, 0, out, 4, cleaned.length);
+        return out;
     }
 
     /** Whether a segment's body starts with the identifier. */
