@@ -86,7 +86,7 @@ public final class RunCommand implements Callable<Integer> {
                 dev = tooling.get().startLocalStack(config);
                 config = dev.apply(config);
                 System.out.println(dev.describe());
-                System.out.println(anotherWorker(dev.workerEnvironment()));
+                System.out.println(anotherWorker(dev.workerEnvironment(), configFile, model));
                 if (config.model().path() == null && config.model().remote() == null) {
                     System.out.println(
                             "model=reference-fill (NOT LaMa; for real object removal run with"
@@ -153,12 +153,29 @@ public final class RunCommand implements Callable<Integer> {
      * A command line that starts one more worker on this host against the same servers: their
      * settings, and a free management port, since this process may hold 8081.
      */
-    static String anotherWorker(java.util.Map<String, String> environment) {
+    static String anotherWorker(
+            java.util.Map<String, String> environment, Path configFile, String model) {
         StringBuilder line = new StringBuilder("another worker: ");
         new java.util.TreeMap<>(environment)
                 .forEach((name, value) -> line.append(name).append('=').append(value).append(' '));
-        line.append("LAMA_MANAGEMENT_PORT=0 java -jar ").append(runningJar()).append(" run");
+        line.append("LAMA_MANAGEMENT_PORT=0 java -jar ")
+                .append(quoted(runningJar()))
+                .append(" run");
+        // The same model and settings: a worker of the group with another model would answer
+        // part of the jobs with it.
+        if (configFile != null) {
+            line.append(" --config ").append(quoted(configFile.toAbsolutePath().toString()));
+        }
+        if (model != null) {
+            line.append(" --model ").append(quoted(model));
+        }
         return line.toString();
+    }
+
+    private static String quoted(String word) {
+        return word.matches("[A-Za-z0-9_./:@=,+-]+")
+                ? word
+                : "'" + word.replace("'", "'\\''") + "'";
     }
 
     /** The jar this process runs from, as a path to paste; the full jar's name if unknown. */

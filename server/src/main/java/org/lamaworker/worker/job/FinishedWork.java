@@ -32,13 +32,14 @@ final class FinishedWork {
     static final String JPEG_PATCH = "lama-jpeg-patch";
 
     /** Changes when a release changes what the same recipe produces. */
-    private static final String VERSION = "lama-worker-output-1";
+    private static final String VERSION = "lama-worker-output-2";
 
     private final ObjectStore store;
     private final String producer;
 
     /**
-     * @param modelId the model's id (its name and content hash)
+     * @param modelId the model's id (its name and content hash) and what the worker read it as
+     *     (contract, shape, output scale)
      * @param config the settings that shape outputs: image and mask handling, crop planning
      */
     FinishedWork(ObjectStore store, String modelId, WorkerConfig config) {
@@ -77,6 +78,10 @@ final class FinishedWork {
         return Future.join(image, mask)
                 .compose(
                         both -> {
+                            if (image.result().etag().isBlank() || mask.result().etag().isBlank()) {
+                                // Without ETags a changed picture at the same key looks the same.
+                                return Future.succeededFuture(new Lookup(null, null));
+                            }
                             String recipe =
                                     recipe(job, image.result().etag(), mask.result().etag());
                             if (Boolean.TRUE.equals(job.options().force())) {

@@ -58,7 +58,7 @@ public final class JobProcessor {
         this.runner = runner;
         this.policy = new AccessPolicy(config.storage());
         this.retry = retry;
-        this.finished = new FinishedWork(store, model.id(), config);
+        this.finished = new FinishedWork(store, model.id() + " " + model.info(), config);
     }
 
     /** Milliseconds per stage, filled in as the job advances; touched by one stage at a time. */

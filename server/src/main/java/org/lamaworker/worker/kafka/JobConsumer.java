@@ -363,6 +363,7 @@ public final class JobConsumer {
      */
     public void onAssignmentChange(java.util.function.Consumer<Set<TopicPartition>> listener) {
         this.assignmentListener = listener;
+        listener.accept(backlogPartitions());
     }
 
     /** The partitions whose backlog age is tracked now. Safe from any thread. */

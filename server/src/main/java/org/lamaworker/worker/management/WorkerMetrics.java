@@ -64,7 +64,9 @@ public final class WorkerMetrics implements AutoCloseable {
                     .register(registry)
                     .increment();
         }
-        if (result.output() != null && result.output().jpegPatch() != null) {
+        if (result.output() != null
+                && result.output().jpegPatch() != null
+                && !Boolean.TRUE.equals(result.output().reused())) {
             Counter.builder("lama.jpeg.jobs")
                     .description(
                             "JPEG-to-JPEG jobs by how they were written: patched (only the MCUs"

@@ -58,6 +58,12 @@ public final class JpegReader {
 
     private int eobRun;
 
+    /**
+     * Whether a coefficient outside what an 8-bit file can hold is damage rather than something to
+     * clamp: when MCUs are copied, a clamped value would shift the DC of every copied MCU after it.
+     */
+    private boolean strict;
+
     /** Destuffed bytes fetched into the bit buffer: with {@link #realBits}, the bit position. */
     private long realBytes;
 
@@ -156,8 +162,12 @@ public final class JpegReader {
                 () -> {
                     int dataStart = pos;
                     long[] starts = new long[image.mcusWide() * image.mcusHigh() + 1];
+                    strict = true;
                     readScan(scanHeader, full, starts);
                     int dataEnd = pos;
+                    // The scan's tables, before markers after it may redefine their slots.
+                    JpegImage.HuffmanTable[] dc = scanTables(true);
+                    JpegImage.HuffmanTable[] ac = scanTables(false);
                     if (nextScan()) {
                         throw UnpatchableJpeg.unsupported("a sequential JPEG of several scans");
                     }
@@ -166,8 +176,8 @@ public final class JpegReader {
                                     destuffed(dataStart, dataEnd),
                                     starts,
                                     scanComponents.clone(),
-                                    scanTables(true),
-                                    scanTables(false)));
+                                    dc,
+                                    ac));
                     return true;
                 });
         return image;
@@ -597,7 +607,7 @@ public final class JpegReader {
         int s = decode(dc);
         int diff = s == 0 ? 0 : extend(bits(s), s);
         predictions[index] += diff;
-        coef[offset] = (short) clamp(predictions[index], DC_MIN, DC_MAX);
+        coef[offset] = (short) checked(predictions[index], DC_MIN, DC_MAX);
         for (int k = 1; k < 64; ) {
             int rs = decode(ac);
             s = rs & 15;
@@ -637,7 +647,7 @@ public final class JpegReader {
             int s = decode(dc);
             int diff = s == 0 ? 0 : extend(bits(s), s);
             predictions[index] += diff;
-            coef[offset] = (short) clamp(predictions[index], DC_MIN, DC_MAX);
+            coef[offset] = (short) checked(predictions[index], DC_MIN, DC_MAX);
             for (int k = 1; k < 64; k++) {
                 int rs = decode(ac);
                 int r = rs >> 4;
@@ -654,7 +664,7 @@ public final class JpegReader {
                     throw UnpatchableJpeg.damaged("a block with more than 64 coefficients");
                 }
                 coef[offset + JpegImage.NATURAL[k]] =
-                        (short) clamp(extend(bits(s), s), -AC_MAX, AC_MAX);
+                        (short) checked(extend(bits(s), s), -AC_MAX, AC_MAX);
             }
             return;
         }
@@ -759,6 +769,17 @@ public final class JpegReader {
             int v = coef[z] >= 0 ? coef[z] + plus : coef[z] + minus;
             coef[z] = (short) clamp(v, -AC_MAX, AC_MAX);
         }
+    }
+
+    /**
+     * A baseline coefficient: clamped to what an 8-bit file can hold, or, when MCUs are to be
+     * copied, refused as damage if it lies outside.
+     */
+    private int checked(int v, int min, int max) throws UnpatchableJpeg {
+        if (strict && (v < min || v > max)) {
+            throw UnpatchableJpeg.damaged("a coefficient outside the 8-bit range");
+        }
+        return clamp(v, min, max);
     }
 
     private static int clamp(int v, int min, int max) {

@@ -75,7 +75,11 @@ public final class JpegWriter {
             out.raw(segment);
         }
         writeQuantTables();
-        writeFrame();
+        boolean extendedTables = false;
+        for (int i = 0; i < ns; i++) {
+            extendedTables |= source.dcTables()[i].id() > 1 || source.acTables()[i].id() > 1;
+        }
+        writeFrame(extendedTables);
         writeSourceTables(source);
         out.marker(0xDA);
         out.u16(6 + 2 * ns);
@@ -276,7 +280,7 @@ public final class JpegWriter {
             out.raw(segment);
         }
         writeQuantTables();
-        writeFrame();
+        writeFrame(false);
         if (image.restartInterval() > 0) {
             out.marker(0xDD);
             out.u16(4);
@@ -340,9 +344,13 @@ public final class JpegWriter {
         }
     }
 
-    private void writeFrame() {
+    /**
+     * The frame header: progressive, or baseline unless the tables need the extended process
+     * (16-bit quantisation steps, or Huffman tables in slots 2 and 3).
+     */
+    private void writeFrame(boolean extendedTables) {
         int n = image.componentCount();
-        out.marker(image.progressive() ? 0xC2 : wideQuant() ? 0xC1 : 0xC0);
+        out.marker(image.progressive() ? 0xC2 : wideQuant() || extendedTables ? 0xC1 : 0xC0);
         out.u16(8 + 3 * n);
         out.byteRaw(8);
         out.u16(image.height());

@@ -673,7 +673,12 @@ class JpegCodecTest {
         byte[] fpxr = segment(0xE2, "FPXR\0", 0, 1);
         byte[] emptyApp2 = segment(0xE2, "");
         byte[] notMpf = segment(0xE2, "MPFX", 0);
-        byte[] photoshop = segment(0xED, "Photoshop 3.0\0", '8', 'B', 'I', 'M');
+        // Photoshop resources: IPTC (1028, kept) and a thumbnail (1036, dropped): 8BIM, id, an
+        // empty name padded to 2 bytes, a 4-byte size, data padded to even.
+        int[] iptc = {'8', 'B', 'I', 'M', 0x04, 0x04, 0, 0, 0, 0, 0, 3, 0x1c, 2, 5, 0};
+        int[] thumb = {'8', 'B', 'I', 'M', 0x04, 0x0C, 0, 0, 0, 0, 0, 2, 0xFF, 0xD8};
+        byte[] photoshop = segment(0xED, "Photoshop 3.0\0", concat(iptc, thumb));
+        byte[] photoshopIptc = segment(0xED, "Photoshop 3.0\0", iptc);
         byte[] comment = segment(0xFE, "made by hand");
         byte[] adobe = segment(0xEE, "Adobe", 0, 100, 0, 0, 0, 0, 1);
         byte[] mpfInApp1 = segment(0xE1, "MPF\0", 1);
@@ -683,14 +688,27 @@ class JpegCodecTest {
                         comment, adobe, mpfInApp1);
         List<byte[]> copy = new ArrayList<>(segments);
 
-        assertThat(JpegSegments.kept(segments, false))
-                .containsExactly(
-                        jfif, jfxx, exif, xmp, icc1, icc2, fpxr, emptyApp2, notMpf, photoshop,
-                        comment, adobe, mpfInApp1);
+        // Previews are dropped (JFXX, FlashPix, Photoshop's thumbnail), the rest kept in order.
+        List<byte[]> kept = JpegSegments.kept(segments, false);
+        assertThat(kept).hasSize(11);
+        assertThat(kept.get(7)).isEqualTo(photoshopIptc);
+        assertThat(kept)
+                .containsSubsequence(jfif, exif, xmp, icc1, icc2, emptyApp2, notMpf)
+                .containsSubsequence(comment, adobe, mpfInApp1)
+                .doesNotContain(jfxx, fpxr, mpf);
+        // A JFIF thumbnail is cut off, its size set to 0x0.
+        byte[] jfifThumb = segment(0xE0, "JFIF\0", 1, 1, 0, 0, 1, 0, 1, 2, 1, 255, 0, 0, 255, 0, 0);
+        assertThat(JpegSegments.kept(List.of(jfifThumb), false).get(0)).isEqualTo(jfif);
         assertThat(JpegSegments.kept(segments, true)).containsExactly(jfif, icc1, icc2, adobe);
         assertThat(segments).containsExactlyElementsOf(copy);
         assertThat(JpegSegments.kept(List.of(mpf), false)).isEmpty();
         assertThat(JpegSegments.kept(List.of(), true)).isEmpty();
+    }
+
+    private static int[] concat(int[] a, int[] b) {
+        int[] c = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
     }
 
     /** A whole segment: marker, length, identifier, then body bytes. */
