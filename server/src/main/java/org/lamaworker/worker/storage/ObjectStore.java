@@ -113,15 +113,7 @@ public final class ObjectStore {
      * @param notFound the code when the object or its bucket does not exist
      */
     public Future<byte[]> get(ObjectRef ref, ErrorCode notFound) {
-        return call(
-                        () ->
-                                client.statObject(
-                                        StatObjectArgs.builder()
-                                                .bucket(ref.bucket())
-                                                .object(ref.key())
-                                                .build()),
-                        notFound,
-                        ref.toString())
+        return stat(ref, notFound)
                 .compose(
                         stat -> {
                             if (stat.size() > maxBytes) {
