@@ -269,6 +269,11 @@ public final class ImageCodec {
         }
     }
 
+    /** Whether the bytes start as a JPEG file does. */
+    public static boolean isJpeg(byte[] bytes) {
+        return JpegMarkers.isJpeg(bytes);
+    }
+
     /**
      * What a JPEG file is, from its markers alone, for editing it without decoding its pixels: its
      * quality, sampling, colour profile, and its EXIF and XMP as stored. The pixels stay on their

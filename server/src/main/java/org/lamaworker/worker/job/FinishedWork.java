@@ -63,9 +63,14 @@ final class FinishedWork {
 
     /**
      * What a lookup found: the job's recipe ({@code null} when its inputs could not be asked
-     * about), and the existing output made by it, if any.
+     * about), the existing output made by it, if any, and what storage said of the image and the
+     * mask ({@code null} where it could not say), which their download then need not ask again.
      */
-    record Lookup(String recipe, OutputObject existing) {}
+    record Lookup(
+            String recipe,
+            OutputObject existing,
+            ObjectStore.StoredObject image,
+            ObjectStore.StoredObject mask) {}
 
     /**
      * Asks storage for the job's inputs' ETags and for an output at the places the job may write to
@@ -80,17 +85,32 @@ final class FinishedWork {
                         both -> {
                             if (image.result().etag().isBlank() || mask.result().etag().isBlank()) {
                                 // Without ETags a changed picture at the same key looks the same.
-                                return Future.succeededFuture(new Lookup(null, null));
+                                return Future.succeededFuture(
+                                        new Lookup(null, null, image.result(), mask.result()));
                             }
                             String recipe =
                                     recipe(job, image.result().etag(), mask.result().etag());
                             if (Boolean.TRUE.equals(job.options().force())) {
-                                return Future.succeededFuture(new Lookup(recipe, null));
+                                return Future.succeededFuture(
+                                        new Lookup(recipe, null, image.result(), mask.result()));
                             }
                             return find(candidates(job, output), 0, recipe)
-                                    .map(found -> new Lookup(recipe, found));
+                                    .map(
+                                            found ->
+                                                    new Lookup(
+                                                            recipe,
+                                                            found,
+                                                            image.result(),
+                                                            mask.result()));
                         })
-                .recover(failure -> Future.succeededFuture(new Lookup(null, null)));
+                .recover(
+                        failure ->
+                                Future.succeededFuture(
+                                        new Lookup(
+                                                null,
+                                                null,
+                                                image.succeeded() ? image.result() : null,
+                                                mask.succeeded() ? mask.result() : null)));
     }
 
     /** The user metadata to store with a fresh output. */

@@ -112,13 +112,7 @@ public final class JobProcessor {
                         lookup -> {
                             if (lookup.existing() == null) {
                                 return compute(
-                                        job,
-                                        output,
-                                        lookup.recipe(),
-                                        clock,
-                                        ticket,
-                                        attempt,
-                                        queuedMillis);
+                                        job, output, lookup, clock, ticket, attempt, queuedMillis);
                             }
                             // Made before from the same inputs, options and model: the job is
                             // answered from it (a redelivery after a crash, or a duplicate).
@@ -141,13 +135,14 @@ public final class JobProcessor {
     private Future<InpaintResult> compute(
             InpaintJob job,
             AccessPolicy.OutputLocation output,
-            String recipe,
+            FinishedWork.Lookup lookup,
             Clock clock,
             Admission.Ticket ticket,
             int attempt,
             long queuedMillis) {
         JobOptions options = job.options();
-        return download(job)
+        String recipe = lookup.recipe();
+        return download(job, lookup)
                 .compose(
                         bytes -> {
                             clock.download = clock.lap();
@@ -258,16 +253,19 @@ public final class JobProcessor {
         return Future.succeededFuture();
     }
 
-    /** Fetches image and mask together; the image's failure is reported first. */
-    private Future<byte[][]> download(InpaintJob job) {
+    /**
+     * Fetches image and mask together, without asking again what the lookup's HEAD requests said of
+     * them; the image's failure is reported first.
+     */
+    private Future<byte[][]> download(InpaintJob job, FinishedWork.Lookup lookup) {
         Future<byte[]> image =
                 retry.call(
-                        () -> store.get(job.image(), ErrorCode.IMAGE_NOT_FOUND),
+                        () -> store.get(job.image(), ErrorCode.IMAGE_NOT_FOUND, lookup.image()),
                         job.deadline(),
                         "download of " + job.image());
         Future<byte[]> mask =
                 retry.call(
-                        () -> store.get(job.mask(), ErrorCode.MASK_NOT_FOUND),
+                        () -> store.get(job.mask(), ErrorCode.MASK_NOT_FOUND, lookup.mask()),
                         job.deadline(),
                         "download of " + job.mask());
         return Future.join(image, mask)

@@ -104,7 +104,7 @@ public final class Inpainting {
      */
     public Decoded decode(byte[] imageBytes, byte[] maskBytes, JobOptions options) {
         JpegEdit jpeg = null;
-        if (JpegReader.isJpeg(imageBytes) && writesJpeg(options)) {
+        if (ImageCodec.isJpeg(imageBytes) && writesJpeg(options)) {
             boolean strip =
                     options.stripMetadata() != null
                             ? options.stripMetadata()

@@ -113,7 +113,17 @@ public final class ObjectStore {
      * @param notFound the code when the object or its bucket does not exist
      */
     public Future<byte[]> get(ObjectRef ref, ErrorCode notFound) {
-        return stat(ref, notFound)
+        return get(ref, notFound, null);
+    }
+
+    /**
+     * As {@link #get(ObjectRef, ErrorCode)}, with what a {@link #stat} of the object already said,
+     * so that it is not asked again.
+     *
+     * @param known the object's stat, or {@code null} to ask
+     */
+    public Future<byte[]> get(ObjectRef ref, ErrorCode notFound, StoredObject known) {
+        return (known != null ? Future.succeededFuture(known) : stat(ref, notFound))
                 .compose(
                         stat -> {
                             if (stat.size() > maxBytes) {

@@ -158,6 +158,18 @@ public final class JpegImage {
         }
     }
 
+    /**
+     * Offset of block {@code (bx, by)} of MCU {@code m} of a component: in a scan of that component
+     * alone an MCU is one block, counted over the blocks that hold picture; in an interleaved scan
+     * it is the component's h x v blocks, counted over the MCU grid.
+     */
+    int blockOffset(Component c, boolean alone, int m, int bx, int by) {
+        if (alone) {
+            return c.offset(m % c.realBlocksWide, m / c.realBlocksWide);
+        }
+        return c.offset((m % mcusX) * c.h + bx, (m / mcusX) * c.v + by);
+    }
+
     static int ceilDiv(int a, int b) {
         return (a + b - 1) / b;
     }

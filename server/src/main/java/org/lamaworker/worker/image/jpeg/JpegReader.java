@@ -3,6 +3,7 @@ package org.lamaworker.worker.image.jpeg;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.lamaworker.worker.image.ImageCodec;
 
 /**
  * Reads a JPEG to its quantised DCT coefficients, without turning any of them into pixels: the
@@ -12,7 +13,6 @@ import java.util.List;
  * whole-picture path, which reports a damaged file with its own error codes.
  */
 public final class JpegReader {
-    private static final int SOI = 0xD8;
     private static final int EOI = 0xD9;
     private static final int SOS = 0xDA;
     private static final int DQT = 0xDB;
@@ -99,7 +99,7 @@ public final class JpegReader {
      * @throws UnpatchableJpeg for a coding this reader does not handle or a damaged file
      */
     public static JpegReader open(byte[] jpeg, long maxPixels) throws UnpatchableJpeg {
-        if (!isJpeg(jpeg)) {
+        if (!ImageCodec.isJpeg(jpeg)) {
             throw UnpatchableJpeg.damaged("not a JPEG file");
         }
         JpegReader reader = new JpegReader(jpeg, maxPixels);
@@ -108,14 +108,6 @@ public final class JpegReader {
             throw UnpatchableJpeg.damaged("the file has no picture data");
         }
         return reader;
-    }
-
-    /** Whether the bytes start as a JPEG file does. */
-    public static boolean isJpeg(byte[] bytes) {
-        return bytes.length > 3
-                && (bytes[0] & 0xff) == 0xFF
-                && (bytes[1] & 0xff) == SOI
-                && (bytes[2] & 0xff) == 0xFF;
     }
 
     /** The picture, its coefficients not yet read. */
@@ -568,8 +560,6 @@ public final class JpegReader {
                 Arrays.fill(predictions, 0);
                 eobRun = 0;
             }
-            int mx = m % mcusWide;
-            int my = m / mcusWide;
             if (starts != null) {
                 starts[m] = realBytes * 8 - realBits;
             }
@@ -580,8 +570,7 @@ public final class JpegReader {
                 int wide = ns == 1 ? 1 : c.h;
                 for (int by = 0; by < high; by++) {
                     for (int bx = 0; bx < wide; bx++) {
-                        int offset =
-                                ns == 1 ? c.offset(mx, my) : c.offset(mx * c.h + bx, my * c.v + by);
+                        int offset = image.blockOffset(c, ns == 1, m, bx, by);
                         if (whole) {
                             decodeBlock(c, offset, dc[i], ac[i], predictions, i, ss, se, ah, al);
                         } else {

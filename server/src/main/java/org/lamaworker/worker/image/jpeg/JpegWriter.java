@@ -188,7 +188,7 @@ public final class JpegWriter {
                 int wide = ns == 1 ? 1 : c.h;
                 for (int by = 0; by < high; by++) {
                     for (int bx = 0; bx < wide; bx++) {
-                        int offset = block(c, ns, m, bx, by);
+                        int offset = image.blockOffset(c, ns == 1, m, bx, by);
                         long nonzero = nonzeroAc(c.coefficients, offset);
                         if (pass == 0) {
                             if (!codable(
@@ -221,19 +221,11 @@ public final class JpegWriter {
         return true;
     }
 
-    /** Offset of block (bx, by) of MCU {@code m} of a component in a scan of {@code ns}. */
-    private int block(JpegImage.Component c, int ns, int m, int bx, int by) {
-        if (ns == 1) {
-            return c.offset(m % c.realBlocksWide, m / c.realBlocksWide);
-        }
-        int mx = m % image.mcusWide();
-        int my = m / image.mcusWide();
-        return c.offset(mx * c.h + bx, my * c.v + by);
-    }
-
     /** Offset of a component's last block in MCU {@code m}: the DC predictor of the next MCU. */
     private int lastBlock(JpegImage.Component c, int ns, int m) {
-        return ns == 1 ? block(c, ns, m, 0, 0) : block(c, ns, m, c.h - 1, c.v - 1);
+        return ns == 1
+                ? image.blockOffset(c, true, m, 0, 0)
+                : image.blockOffset(c, false, m, c.h - 1, c.v - 1);
     }
 
     private static long nonzeroAc(short[] coef, int offset) {
@@ -464,8 +456,6 @@ public final class JpegWriter {
                 coder.restart(restarts++ & 7);
                 Arrays.fill(predictions, 0);
             }
-            int mx = m % mcusWide;
-            int my = m / mcusWide;
             for (int i = 0; i < ns; i++) {
                 JpegImage.Component c = comps[i];
                 int t = tableOf(scan.comps[i]);
@@ -473,8 +463,7 @@ public final class JpegWriter {
                 int wide = ns == 1 ? 1 : c.h;
                 for (int by = 0; by < high; by++) {
                     for (int bx = 0; bx < wide; bx++) {
-                        int offset =
-                                ns == 1 ? c.offset(mx, my) : c.offset(mx * c.h + bx, my * c.v + by);
+                        int offset = image.blockOffset(c, ns == 1, m, bx, by);
                         if (image.progressive()) {
                             block(coder, scan, c.coefficients, offset, predictions, i, t);
                         } else if (coder.sink == null) {
@@ -512,13 +501,7 @@ public final class JpegWriter {
     private static long[] nonzeroAc(short[] coef) {
         long[] masks = new long[coef.length / 64];
         for (int b = 0; b < masks.length; b++) {
-            int offset = b * 64;
-            long mask = 0;
-            for (int k = 1; k < 64; k++) {
-                int v = coef[offset + JpegImage.NATURAL[k]];
-                mask |= (long) ((v | -v) >>> 31) << k;
-            }
-            masks[b] = mask;
+            masks[b] = nonzeroAc(coef, b * 64);
         }
         return masks;
     }
