@@ -37,6 +37,11 @@ public enum ErrorCode {
     DEADLINE_EXCEEDED(false),
     /** The model failed to run on this input. */
     INFERENCE_FAILED(true),
+    /**
+     * Workers died while running this job as many times as the fleet allows ({@code
+     * delivery.maxCrashes}): it is not run again, and a copy is on the dead-letter topic.
+     */
+    JOB_CRASHED_WORKER(false),
     /** An unexpected error inside the worker. */
     INTERNAL_ERROR(true);
 

@@ -14,6 +14,8 @@ import org.lamaworker.worker.inference.BatchingRunner;
 import org.lamaworker.worker.inference.InpaintModel;
 import org.lamaworker.worker.job.JobHandler;
 import org.lamaworker.worker.job.JobProcessor;
+import org.lamaworker.worker.job.JobStarts;
+import org.lamaworker.worker.kafka.AttemptsTopic;
 import org.lamaworker.worker.kafka.JobConsumer;
 import org.lamaworker.worker.kafka.ResultPublisher;
 import org.lamaworker.worker.management.WorkerMetrics;
@@ -26,10 +28,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The one place where the worker's parts are built and wired, started in order (pools, storage,
- * model, admission, producer, consumer) and stopped in the reverse stages (consumer drains,
- * producer flushes, sessions stop their runs, runner threads end, storage and pools close). It owns
- * everything it creates; the verticle only starts and stops it. State is touched on the verticle's
- * context, except the model's loading, which runs on its own executor.
+ * model, admission, the attempts topic read to its end, producer, consumer) and stopped in the
+ * reverse stages (consumer drains, producer flushes, the attempts topic's clients close, sessions
+ * stop their runs, runner threads end, storage and pools close). It owns everything it creates; the
+ * verticle only starts and stops it. State is touched on the verticle's context, except the model's
+ * loading, which runs on its own executor.
  */
 final class WorkerAssembly {
     private static final Logger LOG = LoggerFactory.getLogger(WorkerAssembly.class);
@@ -50,6 +53,7 @@ final class WorkerAssembly {
     private ResultPublisher publisher;
     private JobHandler handler;
     private JobConsumer consumer;
+    private AttemptsTopic attempts;
     private WorkerGauges gauges;
     private long storageTimer = -1;
     private volatile boolean started;
@@ -98,6 +102,7 @@ final class WorkerAssembly {
                         })
                 .compose(v -> fetchModel())
                 .compose(v -> loading.executeBlocking(this::loadModel))
+                .compose(v -> readAttempts())
                 .compose(v -> startJobs())
                 .onSuccess(v -> serving());
     }
@@ -145,6 +150,19 @@ final class WorkerAssembly {
         return null;
     }
 
+    /**
+     * Reads the fleet's record of job starts to its end before the first job, so that a job that
+     * killed workers before this one started is known when it comes.
+     */
+    private Future<Void> readAttempts() {
+        if (config.kafka().attemptsTopic() == null) {
+            return Future.succeededFuture();
+        }
+        stage = "reading the attempts topic " + config.kafka().attemptsTopic();
+        attempts = new AttemptsTopic(vertx, config.kafka(), config.workerId());
+        return attempts.start();
+    }
+
     private Future<Void> startJobs() {
         stage = "joining the consumer group";
         InpaintModel model = sessions.get(0);
@@ -170,7 +188,8 @@ final class WorkerAssembly {
                         metrics,
                         config,
                         model.id(),
-                        record -> consumer != null && consumer.owns(record));
+                        record -> consumer != null && consumer.owns(record),
+                        new JobStarts(attempts, config.workerId(), config.delivery().maxCrashes()));
         consumer =
                 new JobConsumer(
                         vertx,
@@ -219,7 +238,13 @@ final class WorkerAssembly {
                         ? Future.succeededFuture()
                         : consumer.stop(config.delivery().shutdownGraceMillis());
         return stopped.eventually(
-                        () -> publisher == null ? Future.succeededFuture() : publisher.close())
+                        // Jobs still running past the grace are let go alive, not deaths.
+                        () ->
+                                handler == null
+                                        ? Future.succeededFuture()
+                                        : handler.letGoOfUnfinished().timeout(10, TimeUnit.SECONDS))
+                .eventually(() -> publisher == null ? Future.succeededFuture() : publisher.close())
+                .eventually(() -> attempts == null ? Future.succeededFuture() : attempts.close())
                 .eventually(
                         // Off the event loop: a session waits up to 30 s for a run to stop, and
                         // the runner threads are joined.

@@ -25,6 +25,7 @@ public final class ConfigKeys {
         d.put("topics.results", "inpaint.results");
         d.put("topics.events", "inpaint.events");
         d.put("topics.deadLetter", "inpaint.jobs.dlq");
+        d.put("topics.attempts", "auto");
         d.put("s3.endpoint", "");
         d.put("s3.region", "us-east-1");
         d.put("s3.accessKey", "");
@@ -38,6 +39,7 @@ public final class ConfigKeys {
         d.put("retry.initialBackoff", "500");
         d.put("retry.maxBackoff", "10000");
         d.put("shutdown.grace", "30000");
+        d.put("delivery.maxCrashes", "2");
         d.put("model.path", "");
         d.put("model.sha256", "");
         d.put("model.cacheDir", ".lama-models");

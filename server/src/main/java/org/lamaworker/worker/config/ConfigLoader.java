@@ -136,6 +136,7 @@ public final class ConfigLoader {
                         required(v, "topics.results"),
                         required(v, "topics.events"),
                         required(v, "topics.deadLetter"),
+                        attemptsTopic(v),
                         clientProperties);
         URI endpoint = endpoint(blankToNull(v.get("s3.endpoint")));
         String accessKey = blankToNull(v.get("s3.accessKey"));
@@ -199,13 +200,31 @@ public final class ConfigLoader {
                         integer(v, "retry.maxAttempts"),
                         longValue(v, "retry.initialBackoff"),
                         longValue(v, "retry.maxBackoff"),
-                        longValue(v, "shutdown.grace")),
+                        longValue(v, "shutdown.grace"),
+                        integer(v, "delivery.maxCrashes")),
                 new WorkerConfig.Management(
                         required(v, "management.host"),
                         integer(v, "management.port"),
                         logFormat(v)),
                 new WorkerConfig.Pools(integer(v, "worker.storageThreads"), pipelineThreads(v)),
                 Path.of(required(v, "embedded.dir")));
+    }
+
+    /**
+     * {@code topics.attempts}: {@code auto} names it after the (first) jobs topic, so that fleets
+     * reading different jobs topics keep separate records; {@code none} records no starts.
+     */
+    private static String attemptsTopic(Map<String, String> values) {
+        String value = required(values, "topics.attempts");
+        if (value.equalsIgnoreCase("none")) {
+            return null;
+        }
+        if (value.equalsIgnoreCase("auto")) {
+            String firstLane = required(values, "topics.jobs").split(",", -1)[0];
+            int weight = firstLane.indexOf(':');
+            return (weight < 0 ? firstLane : firstLane.substring(0, weight)).trim() + ".attempts";
+        }
+        return value;
     }
 
     private static ModelContract contract(Map<String, String> values) {

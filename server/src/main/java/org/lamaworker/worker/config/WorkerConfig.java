@@ -128,6 +128,8 @@ public record WorkerConfig(
      * @param resultsTopic topic results are written to
      * @param eventsTopic topic latency events are written to
      * @param deadLetterTopic topic records that cannot be read as jobs are copied to
+     * @param attemptsTopic compacted topic where job starts are recorded fleet-wide, or {@code
+     *     null} when starts are not recorded ({@code topics.attempts=none})
      * @param clientProperties every other {@code kafka.*} key, without the prefix, passed to the
      *     clients as is (TLS, SASL, timeouts)
      */
@@ -138,6 +140,7 @@ public record WorkerConfig(
             String resultsTopic,
             String eventsTopic,
             String deadLetterTopic,
+            String attemptsTopic,
             Map<String, String> clientProperties) {
         /** Copies the pass-through map. */
         public Kafka {
@@ -157,6 +160,7 @@ public record WorkerConfig(
                     resultsTopic,
                     eventsTopic,
                     deadLetterTopic,
+                    attemptsTopic,
                     clientProperties);
         }
 
@@ -175,6 +179,8 @@ public record WorkerConfig(
                     + eventsTopic
                     + "/"
                     + deadLetterTopic
+                    + ", attempts="
+                    + attemptsTopic
                     + ", clientProperties="
                     + clientProperties.keySet()
                     + "]";
@@ -569,14 +575,20 @@ public record WorkerConfig(
      * @param retryInitialBackoffMillis wait before the second attempt; doubled before each next one
      * @param retryMaxBackoffMillis longest wait between two attempts
      * @param shutdownGraceMillis how long a stopping worker lets jobs in flight finish
+     * @param maxCrashes how many starts of one job may end with their worker dying before the next
+     *     worker fails the job instead of running it
      */
     public record Delivery(
             int retryMaxAttempts,
             long retryInitialBackoffMillis,
             long retryMaxBackoffMillis,
-            long shutdownGraceMillis) {
+            long shutdownGraceMillis,
+            int maxCrashes) {
         /** Validates ranges. */
         public Delivery {
+            if (maxCrashes < 1) {
+                throw new ConfigException("delivery.maxCrashes must be >= 1, got " + maxCrashes);
+            }
             if (retryMaxAttempts < 1) {
                 throw new ConfigException(
                         "retry.maxAttempts must be >= 1, got " + retryMaxAttempts);

@@ -5,8 +5,12 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
+import org.lamaworker.protocol.ErrorCode;
 import org.lamaworker.protocol.InpaintJob;
 import org.lamaworker.protocol.InpaintResult;
 import org.lamaworker.protocol.JobError;
@@ -50,6 +54,12 @@ public final class JobHandler implements JobConsumer.RecordHandler {
     private final WorkerConfig config;
     private final String modelId;
     private final Predicate<KafkaConsumerRecord<String, byte[]>> stillOurs;
+    private final JobStarts starts;
+    private final CrashIsolation isolation = new CrashIsolation();
+
+    /** Jobs whose start this process recorded and that have no result yet. */
+    private final java.util.Set<String> started = new java.util.HashSet<>();
+
     private long republished;
 
     /**
@@ -58,6 +68,8 @@ public final class JobHandler implements JobConsumer.RecordHandler {
      * @param modelId the model's id, reported on latency events
      * @param stillOurs whether a record's partition is still this worker's and it is not stopping:
      *     only then is a refused publish tried again
+     * @param starts where each job's start is recorded before it runs, and which says when a job
+     *     must not run again
      */
     public JobHandler(
             Vertx vertx,
@@ -66,8 +78,10 @@ public final class JobHandler implements JobConsumer.RecordHandler {
             WorkerMetrics metrics,
             WorkerConfig config,
             String modelId,
-            Predicate<KafkaConsumerRecord<String, byte[]>> stillOurs) {
+            Predicate<KafkaConsumerRecord<String, byte[]>> stillOurs,
+            JobStarts starts) {
         this.vertx = vertx;
+        this.starts = starts;
         this.processing = processing;
         this.publisher = publisher;
         this.metrics = metrics;
@@ -86,9 +100,122 @@ public final class JobHandler implements JobConsumer.RecordHandler {
         } catch (ProtocolException e) {
             return refuse(record, e, queued);
         }
-        return processing
-                .process(job, queued, attempt, ticket)
-                .compose(result -> publish(result, record));
+        String jobId = job.jobId();
+        JobStarts.Start start = starts.decide(jobId, attempt);
+        if (start.quarantined()) {
+            return quarantine(record, job, start, queued).compose(v -> forget(jobId));
+        }
+        if (start.crashes() > 0) {
+            metrics.recordCrashedStart();
+            LOG.atWarn()
+                    .addKeyValue("jobId", jobId)
+                    .log(
+                            "Job {} is back after its worker died {} time(s) running it; running"
+                                    + " it alone (quarantined at {})",
+                            jobId,
+                            start.crashes(),
+                            starts.maxCrashes());
+        }
+        return isolation
+                .enter(start.crashes() > 0)
+                .compose(
+                        done ->
+                                starts.record(jobId, start)
+                                        .onSuccess(v -> started.add(jobId))
+                                        .compose(
+                                                v ->
+                                                        processing.process(
+                                                                job,
+                                                                queued,
+                                                                start.attempt(),
+                                                                ticket))
+                                        .compose(result -> publish(result, record))
+                                        .onComplete(ar -> done.run()))
+                .compose(v -> forget(jobId))
+                .onFailure(
+                        e -> {
+                            started.remove(jobId);
+                            starts.released(jobId);
+                        });
+    }
+
+    /**
+     * Marks the starts of the jobs still running as let go, so that the next worker does not count
+     * this clean stop as a death; for a stop whose grace ran out. Completes when the writes did.
+     */
+    public Future<Void> letGoOfUnfinished() {
+        List<Future<Void>> writes = new ArrayList<>();
+        for (String jobId : started) {
+            writes.add(starts.released(jobId));
+        }
+        started.clear();
+        return Future.join(writes).mapEmpty();
+    }
+
+    /**
+     * Deletes the job's start record now that its result is out. Best effort: a record left behind
+     * counts against the job only if it comes back, which a published result makes unlikely.
+     */
+    private Future<Void> forget(String jobId) {
+        started.remove(jobId);
+        return starts.finished(jobId)
+                .recover(
+                        e -> {
+                            LOG.warn(
+                                    "The start record of job {} was not deleted: {}",
+                                    jobId,
+                                    e.toString());
+                            return Future.succeededFuture();
+                        });
+    }
+
+    /**
+     * A job whose earlier starts killed {@code delivery.maxCrashes} workers: not run again; a
+     * dead-letter copy saying why, then a FAILED result, both acknowledged.
+     */
+    private Future<Void> quarantine(
+            KafkaConsumerRecord<String, byte[]> record,
+            InpaintJob job,
+            JobStarts.Start start,
+            long queued) {
+        String last =
+                start.last() == null
+                        ? ""
+                        : ", the last one "
+                                + start.last().workerId()
+                                + " at "
+                                + Instant.ofEpochMilli(start.last().startedAtMillis());
+        String message =
+                "workers died "
+                        + start.crashes()
+                        + " times while running this job (delivery.maxCrashes="
+                        + starts.maxCrashes()
+                        + last
+                        + "); it is not run again and a copy is on "
+                        + config.kafka().deadLetterTopic();
+        LOG.atError()
+                .addKeyValue("jobId", job.jobId())
+                .log("Quarantined job {}: {}", job.jobId(), message);
+        JobError error = JobError.of(ErrorCode.JOB_CRASHED_WORKER, message);
+        InpaintResult failed =
+                InpaintResult.failed(
+                        job.jobId(),
+                        error,
+                        job.attributes(),
+                        start.attempt(),
+                        new Timings(queued, 0, 0, 0, 0, 0, 0));
+        return untilAcknowledged(
+                        () ->
+                                publisher.deadLetter(
+                                        record,
+                                        error.code(),
+                                        error.message(),
+                                        Map.of(
+                                                ResultPublisher.HEADER_PREFIX + "crashes",
+                                                String.valueOf(start.crashes()))),
+                        record,
+                        "the dead-letter copy of job " + job.jobId())
+                .compose(v -> publish(failed, record));
     }
 
     /** Results published again because the broker did not acknowledge them the first time. */
@@ -114,7 +241,7 @@ public final class JobHandler implements JobConsumer.RecordHandler {
         InpaintResult failed =
                 InpaintResult.failed(jobId, error, null, 1, new Timings(queued, 0, 0, 0, 0, 0, 0));
         return untilAcknowledged(
-                        () -> publisher.deadLetter(record, error.code(), error.message()),
+                        () -> publisher.deadLetter(record, error.code(), error.message(), Map.of()),
                         record,
                         "the dead-letter copy of job " + jobId)
                 .compose(v -> publish(failed, record));

@@ -165,7 +165,7 @@ public final class JobProcessor {
                                     extraBytesPerPixel(decoded),
                                     decoded.tiles());
                             return checkDeadline(job)
-                                    .compose(v -> infer(decoded))
+                                    .compose(v -> infer(job, decoded))
                                     .compose(
                                             picture -> {
                                                 clock.inference = clock.lap();
@@ -287,15 +287,22 @@ public final class JobProcessor {
      * with other jobs' crops of the same size), and composites on the CPU pool again, so the
      * model's thread does nothing but run the model.
      */
-    private Future<Picture> infer(Inpainting.Decoded decoded) {
+    private Future<Picture> infer(InpaintJob job, Inpainting.Decoded decoded) {
         if (decoded.tiles().isEmpty()) {
             return Future.succeededFuture(decoded.picture());
         }
         return pipeline.executeBlocking(() -> work.tensors(decoded), false)
                 .compose(
-                        inputs ->
-                                Future.fromCompletionStage(
-                                        work.run(inputs, runner), Vertx.currentContext()))
+                        inputs -> {
+                            LOG.atDebug()
+                                    .addKeyValue("jobId", job.jobId())
+                                    .log(
+                                            "Job {} goes to the model: {} crops",
+                                            job.jobId(),
+                                            decoded.tiles().size());
+                            return Future.fromCompletionStage(
+                                    work.run(inputs, runner), Vertx.currentContext());
+                        })
                 .compose(
                         outputs ->
                                 pipeline.executeBlocking(

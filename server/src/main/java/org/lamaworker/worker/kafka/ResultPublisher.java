@@ -74,15 +74,19 @@ public final class ResultPublisher {
     }
 
     /**
-     * Copies a record that cannot be read as a job to the dead-letter topic: its original key,
-     * value and headers, plus headers naming the reason and where it came from. Completes when the
-     * broker acknowledged it.
+     * Copies a record that cannot be read as a job, or must not run again, to the dead-letter
+     * topic: its original key, value and headers, plus headers naming the reason and where it came
+     * from. Completes when the broker acknowledged it.
      *
      * @param reason the error code
      * @param message what was wrong, for a person reading the topic
+     * @param extraHeaders more headers to add, such as {@code lama.dlq.crashes}
      */
     public Future<RecordMetadata> deadLetter(
-            KafkaConsumerRecord<String, byte[]> record, String reason, String message) {
+            KafkaConsumerRecord<String, byte[]> record,
+            String reason,
+            String message,
+            Map<String, String> extraHeaders) {
         KafkaProducerRecord<String, byte[]> copy =
                 KafkaProducerRecord.create(deadLetterTopic, record.key(), record.value());
         copy.addHeaders(record.headers());
@@ -91,6 +95,7 @@ public final class ResultPublisher {
         copy.addHeader(HEADER_PREFIX + "topic", record.topic());
         copy.addHeader(HEADER_PREFIX + "partition", String.valueOf(record.partition()));
         copy.addHeader(HEADER_PREFIX + "offset", String.valueOf(record.offset()));
+        extraHeaders.forEach(copy::addHeader);
         return producer.send(copy);
     }
 

@@ -86,6 +86,20 @@ public final class WorkerMetrics implements AutoCloseable {
         stage("total", t.total());
     }
 
+    /**
+     * Counts a job started again after an earlier start ended with its worker dying: a job that may
+     * be killing workers, before it is quarantined.
+     */
+    public void recordCrashedStart() {
+        Counter.builder("lama.jobs.crashed.starts")
+                .description(
+                        "Jobs started again after a worker died while running them (counted per"
+                                + " start); at delivery.maxCrashes such deaths a job is failed"
+                                + " with JOB_CRASHED_WORKER instead")
+                .register(registry)
+                .increment();
+    }
+
     /** Records the size of one model run. */
     public void recordBatch(int inputs) {
         batchSizes.record(inputs);

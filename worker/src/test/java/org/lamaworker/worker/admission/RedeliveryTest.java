@@ -8,7 +8,7 @@ import org.lamaworker.worker.config.WorkerConfig;
 /** Redeliveries to the same process count up; finished jobs and old entries are forgotten. */
 class RedeliveryTest {
     private static final WorkerConfig.Delivery DELIVERY =
-            new WorkerConfig.Delivery(8, 20, 40, 5_000);
+            new WorkerConfig.Delivery(8, 20, 40, 5_000, 2);
 
     @Test
     void countsStartsUntilTheResultIsPublished() {

@@ -29,6 +29,33 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theAttemptsTopicFollowsTheJobsTopicUnlessNamedOrTurnedOff() {
+        assertThat(ConfigLoader.load(null, Map.of(), Map.of()).kafka().attemptsTopic())
+                .isEqualTo("inpaint.jobs.attempts");
+        assertThat(
+                        ConfigLoader.load(null, Map.of(), Map.of("topics.jobs", "edits:4,bulk"))
+                                .kafka()
+                                .attemptsTopic())
+                .isEqualTo("edits.attempts");
+        assertThat(
+                        ConfigLoader.load(null, Map.of("LAMA_TOPICS_ATTEMPTS", "starts"), Map.of())
+                                .kafka()
+                                .attemptsTopic())
+                .isEqualTo("starts");
+        assertThat(
+                        ConfigLoader.load(null, Map.of(), Map.of("topics.attempts", "none"))
+                                .kafka()
+                                .attemptsTopic())
+                .isNull();
+        assertThat(ConfigLoader.load(null, Map.of(), Map.of()).delivery().maxCrashes())
+                .isEqualTo(2);
+        assertThatThrownBy(
+                        () -> ConfigLoader.load(null, Map.of(), Map.of("delivery.maxCrashes", "0")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("delivery.maxCrashes");
+    }
+
+    @Test
     void jobsInFlightFollowTheRunnersAndTheDevice() {
         WorkerConfig cpu = ConfigLoader.load(null, Map.of(), Map.of());
         int cores = Runtime.getRuntime().availableProcessors();

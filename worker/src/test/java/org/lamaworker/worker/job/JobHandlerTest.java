@@ -31,6 +31,8 @@ import org.lamaworker.protocol.Timings;
 import org.lamaworker.worker.config.ConfigLoader;
 import org.lamaworker.worker.config.WorkerConfig;
 import org.lamaworker.worker.kafka.ResultPublisher;
+import org.lamaworker.worker.kafka.StartLedger;
+import org.lamaworker.worker.kafka.StartRecord;
 import org.lamaworker.worker.management.WorkerMetrics;
 
 /**
@@ -70,6 +72,9 @@ class JobHandlerTest {
             int attempt,
             org.lamaworker.worker.admission.Admission.Ticket ticket) {
         processed.incrementAndGet();
+        if (job.jobId().startsWith("slow-")) {
+            return io.vertx.core.Promise.<InpaintResult>promise().future(); // still running
+        }
         return Future.succeededFuture(
                 InpaintResult.succeeded(
                         job.jobId(),
@@ -86,6 +91,10 @@ class JobHandlerTest {
     }
 
     private JobHandler handler(BooleanSupplier stillOurs) {
+        return handler(stillOurs, new JobStarts(null, "w", 2));
+    }
+
+    private JobHandler handler(BooleanSupplier stillOurs, JobStarts starts) {
         return new JobHandler(
                 vertx,
                 this::process,
@@ -93,7 +102,34 @@ class JobHandlerTest {
                 new WorkerMetrics(),
                 CONFIG,
                 "model@0123456789ab",
-                record -> stillOurs.getAsBoolean());
+                record -> stillOurs.getAsBoolean(),
+                starts);
+    }
+
+    /** The ledger in memory, with the writes it saw in order; a write fails while refusing. */
+    private static final class MapLedger implements StartLedger {
+        final Map<String, StartRecord> records = new java.util.concurrent.ConcurrentHashMap<>();
+        final List<String> writes = new java.util.concurrent.CopyOnWriteArrayList<>();
+        volatile boolean refusing;
+
+        @Override
+        public StartRecord latest(String jobId) {
+            return records.get(jobId);
+        }
+
+        @Override
+        public Future<Void> write(String jobId, StartRecord record) {
+            if (refusing) {
+                return Future.failedFuture(new TimeoutException("the broker did not answer"));
+            }
+            writes.add(jobId + (record == null ? " deleted" : " running=" + record.running()));
+            if (record == null) {
+                records.remove(jobId);
+            } else {
+                records.put(jobId, record);
+            }
+            return Future.succeededFuture();
+        }
     }
 
     private static KafkaConsumerRecord<String, byte[]> jobRecord(String jobId) {
@@ -181,5 +217,113 @@ class JobHandlerTest {
         assertThat(mock.history()).hasSize(1);
         assertThat(processed).hasValue(1);
         assertThat(handler.republished()).isZero();
+    }
+
+    @Test
+    void aJobsStartIsRecordedBeforeItRunsAndDeletedOnceItsResultIsOut() throws Exception {
+        MapLedger ledger = new MapLedger();
+        // A start by a process that is alive and let the job go: not a death.
+        ledger.records.put("kite-3", new StartRecord(1, 0, false, "w-old", "gone", 1L));
+        JobHandler handler = handler(() -> true, new JobStarts(ledger, "w", 2));
+        CompletableFuture<Void> done = handle(handler, jobRecord("kite-3"));
+        awaitSends(1);
+        assertThat(ledger.writes).containsExactly("kite-3 running=true");
+        assertThat(ledger.records.get("kite-3").attempts()).isEqualTo(2);
+        assertThat(ledger.records.get("kite-3").crashes()).isZero();
+        mock.completeNext();
+        awaitSends(2);
+        mock.completeNext();
+        done.get(10, TimeUnit.SECONDS);
+        assertThat(JsonCodec.decodeResult(mock.history().get(0).value()).attempt())
+                .as("attempts count the fleet's starts")
+                .isEqualTo(2);
+        assertThat(ledger.writes).containsExactly("kite-3 running=true", "kite-3 deleted");
+        assertThat(ledger.records).isEmpty();
+    }
+
+    @Test
+    void aJobWhoseStartCannotBeRecordedDoesNotRun() throws Exception {
+        MapLedger ledger = new MapLedger();
+        ledger.refusing = true;
+        CompletableFuture<Void> done =
+                handle(handler(() -> true, new JobStarts(ledger, "w", 2)), jobRecord("kite-4"));
+        assertThat(done)
+                .failsWithin(Duration.ofSeconds(10))
+                .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+                .withCauseInstanceOf(TimeoutException.class);
+        assertThat(processed).hasValue(0);
+        assertThat(mock.history()).isEmpty();
+    }
+
+    @Test
+    void aJobThatKilledMaxCrashesWorkersIsQuarantinedWithoutRunning() throws Exception {
+        MapLedger ledger = new MapLedger();
+        // Started twice; the first start's worker died, the second is still marked running by a
+        // process that is gone: two deaths.
+        ledger.records.put(
+                "kite-5", new StartRecord(2, 1, true, "w-2", "dead", 1_700_000_000_000L));
+        JobHandler handler = handler(() -> true, new JobStarts(ledger, "w", 2));
+        CompletableFuture<Void> done = handle(handler, jobRecord("kite-5"));
+        awaitSends(1);
+        mock.completeNext(); // the dead-letter copy
+        awaitSends(2);
+        mock.completeNext(); // the result
+        awaitSends(3);
+        mock.completeNext(); // the latency event
+        done.get(10, TimeUnit.SECONDS);
+
+        assertThat(processed).as("not run").hasValue(0);
+        ProducerRecord<String, byte[]> copy = mock.history().get(0);
+        assertThat(copy.topic()).isEqualTo(CONFIG.kafka().deadLetterTopic());
+        assertThat(copy.value()).isEqualTo(jobRecord("kite-5").value());
+        assertThat(header(copy, "lama.dlq.reason")).isEqualTo("JOB_CRASHED_WORKER");
+        assertThat(header(copy, "lama.dlq.crashes")).isEqualTo("2");
+        assertThat(header(copy, "lama.dlq.message")).contains("w-2", "delivery.maxCrashes=2");
+        InpaintResult result = JsonCodec.decodeResult(mock.history().get(1).value());
+        assertThat(result.error().code()).isEqualTo("JOB_CRASHED_WORKER");
+        assertThat(result.attempt()).isEqualTo(3);
+        assertThat(ledger.writes)
+                .as("the record goes with the result")
+                .containsExactly("kite-5 deleted");
+    }
+
+    @Test
+    void aStartOfThisProcessIsNotADeath() throws Exception {
+        MapLedger ledger = new MapLedger();
+        JobStarts starts = new JobStarts(ledger, "w", 1);
+        JobStarts.Start first = starts.decide("kite-6", 1);
+        starts.record("kite-6", first);
+        // This process ran it and is alive to ask (its result was not acknowledged, say).
+        assertThat(starts.decide("kite-6", 2).quarantined()).isFalse();
+        assertThat(starts.decide("kite-6", 2).attempt()).isEqualTo(2);
+        // Another process, the same worker.id restarted, sees a death.
+        assertThat(new JobStarts(ledger, "w", 1).decide("kite-6", 1).quarantined()).isTrue();
+        // Let go alive: nobody counts it.
+        starts.released("kite-6");
+        assertThat(new JobStarts(ledger, "w", 1).decide("kite-6", 1).crashes()).isZero();
+    }
+
+    @Test
+    void aStopPastItsGraceLetsGoOfTheJobsStillRunningAlive() throws Exception {
+        MapLedger ledger = new MapLedger();
+        JobHandler handler = handler(() -> true, new JobStarts(ledger, "w", 1));
+        handle(handler, jobRecord("slow-1"));
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!ledger.writes.contains("slow-1 running=true") && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        CompletableFuture<Void> letGo = new CompletableFuture<>();
+        context.runOnContext(
+                v -> handler.letGoOfUnfinished().onComplete(ar -> letGo.complete(null)));
+        letGo.get(10, TimeUnit.SECONDS);
+        assertThat(ledger.writes).containsExactly("slow-1 running=true", "slow-1 running=false");
+        assertThat(new JobStarts(ledger, "w", 1).decide("slow-1", 1).quarantined())
+                .as("a clean stop is not a death")
+                .isFalse();
+    }
+
+    private static String header(ProducerRecord<String, byte[]> record, String name) {
+        return new String(
+                record.headers().lastHeader(name).value(), java.nio.charset.StandardCharsets.UTF_8);
     }
 }

@@ -132,7 +132,7 @@ class JobConsumerTest {
                                             maxInFlight,
                                             1),
                                     new Redelivery(
-                                            10_000, new WorkerConfig.Delivery(8, 20, 40, 5_000)),
+                                            10_000, new WorkerConfig.Delivery(8, 20, 40, 5_000, 2)),
                                     (record, ticket, attempt) -> {
                                         Promise<Void> result = Promise.promise();
                                         handed.add(new Handed(record, result));

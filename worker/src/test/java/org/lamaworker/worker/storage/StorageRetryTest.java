@@ -30,7 +30,7 @@ class StorageRetryTest {
     }
 
     private static StorageRetry retry(int attempts) {
-        return new StorageRetry(vertx, new WorkerConfig.Delivery(attempts, 10, 40, 0));
+        return new StorageRetry(vertx, new WorkerConfig.Delivery(attempts, 10, 40, 0, 2));
     }
 
     /** A call failing with {@code code} the first {@code failures} times. */
@@ -87,7 +87,8 @@ class StorageRetryTest {
     @Test
     void aDeadlineThatWouldPassDuringTheWaitEndsTheJob() throws Exception {
         AtomicInteger calls = new AtomicInteger();
-        StorageRetry slow = new StorageRetry(vertx, new WorkerConfig.Delivery(5, 5_000, 5_000, 0));
+        StorageRetry slow =
+                new StorageRetry(vertx, new WorkerConfig.Delivery(5, 5_000, 5_000, 0, 2));
         Throwable failure =
                 failureOf(
                         slow.call(

@@ -23,6 +23,11 @@ public final class WorkerProcess implements AutoCloseable {
     private final CompletableFuture<Void> ready = new CompletableFuture<>();
     private final Thread reader;
 
+    /** Lines waited for by {@link #awaitLine}. */
+    private final List<Watcher> watchers = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    private record Watcher(String text, CompletableFuture<String> seen) {}
+
     private WorkerProcess(Process process) {
         this.process = process;
         this.reader = new Thread(this::read, "worker-output-" + process.pid());
@@ -45,9 +50,20 @@ public final class WorkerProcess implements AutoCloseable {
     /** Starts {@code jar run} without waiting; see {@link #awaitReady()}. */
     public static WorkerProcess launch(Path jar, Path workDir, Map<String, String> environment)
             throws java.io.IOException {
+        return launch(jar, workDir, environment, List.of());
+    }
+
+    /**
+     * Starts {@code jar run} with more JVM options (such as {@code -Dlogback.configurationFile=})
+     * without waiting; see {@link #awaitReady()}.
+     */
+    public static WorkerProcess launch(
+            Path jar, Path workDir, Map<String, String> environment, List<String> moreJvmOptions)
+            throws java.io.IOException {
+        List<String> jvmOptions = new ArrayList<>(List.of("-Xmx1g", "-XX:+UseSerialGC"));
+        jvmOptions.addAll(moreJvmOptions);
         ProcessBuilder builder =
-                packagedJar(jar, workDir, List.of("-Xmx1g", "-XX:+UseSerialGC"), "run")
-                        .redirectErrorStream(true);
+                packagedJar(jar, workDir, jvmOptions, "run").redirectErrorStream(true);
         builder.environment().putAll(environment);
         return new WorkerProcess(builder.start());
     }
@@ -140,6 +156,27 @@ public final class WorkerProcess implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Waits for the first line containing {@code text}, among those logged so far or to come.
+     *
+     * @return the line
+     * @throws AssertionError when none comes within the time or the worker exits first
+     */
+    public String awaitLine(String text, java.time.Duration timeout) throws InterruptedException {
+        CompletableFuture<String> seen = new CompletableFuture<>();
+        watchers.add(new Watcher(text, seen));
+        synchronized (log) {
+            log.stream().filter(l -> l.contains(text)).findFirst().ifPresent(seen::complete);
+        }
+        try {
+            return seen.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException
+                | java.util.concurrent.TimeoutException e) {
+            throw new AssertionError(
+                    "no line with '" + text + "' within " + timeout + ":\n" + output(), e);
+        }
+    }
+
     private void read() {
         try (BufferedReader lines =
                 new BufferedReader(
@@ -147,6 +184,11 @@ public final class WorkerProcess implements AutoCloseable {
             String line;
             while ((line = lines.readLine()) != null) {
                 log.add(line);
+                for (Watcher watcher : watchers) {
+                    if (line.contains(watcher.text())) {
+                        watcher.seen().complete(line);
+                    }
+                }
                 if (line.contains(" ready: model ")) {
                     ready.complete(null);
                 }
@@ -155,6 +197,7 @@ public final class WorkerProcess implements AutoCloseable {
             ready.completeExceptionally(e);
         }
         ready.completeExceptionally(new IllegalStateException("worker exited"));
+        watchers.forEach(w -> w.seen().completeExceptionally(new IllegalStateException("exited")));
     }
 
     /** SIGKILL: no shutdown hook, no commit, no goodbye. */
