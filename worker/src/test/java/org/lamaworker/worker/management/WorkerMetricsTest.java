@@ -69,4 +69,15 @@ class WorkerMetricsTest {
                     .contains("lama_jobs_total{code=\"IMAGE_NOT_FOUND\",status=\"FAILED\"} 2.0");
         }
     }
+
+    @Test
+    void startsAfterAWorkerDiedAreCounted() {
+        try (WorkerMetrics metrics = new WorkerMetrics()) {
+            assertThat(lines(metrics.scrape(), "lama_jobs_crashed_starts_total")).isEmpty();
+            metrics.recordCrashedStart();
+            metrics.recordCrashedStart();
+            assertThat(lines(metrics.scrape(), "lama_jobs_crashed_starts_total"))
+                    .containsExactly("lama_jobs_crashed_starts_total 2.0");
+        }
+    }
 }
