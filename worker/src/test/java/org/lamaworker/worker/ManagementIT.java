@@ -60,7 +60,16 @@ class ManagementIT {
             throws Exception {
         TestServers servers = TestServers.get();
         String run = "mgmt-" + UUID.randomUUID().toString().substring(0, 8);
-        servers.createTopics(Map.of(run + ".jobs", 2, run + ".results", 2, run + ".events", 1));
+        servers.createTopics(
+                Map.of(
+                        run + ".jobs",
+                        2,
+                        run + ".interactive",
+                        1,
+                        run + ".results",
+                        2,
+                        run + ".events",
+                        1));
         servers.createBucket(run);
         byte[] model = ReferenceFillModel.build();
         String sha256 =
@@ -75,6 +84,8 @@ class ManagementIT {
         settings.put("model.path", "s3://" + run + "/models/reference.onnx");
         settings.put("model.sha256", sha256);
         settings.put("model.cacheDir", dir.resolve("models").toString());
+        // Two lanes, so the per-lane metrics have two to show.
+        settings.put("topics.jobs", run + ".interactive:8," + run + ".jobs:1");
         WorkerConfig config = ConfigLoader.load(null, Map.of(), settings);
 
         Vertx vertx = Vertx.vertx();
@@ -123,8 +134,8 @@ class ManagementIT {
                                             run,
                                             id.equals("m-ok") ? "in/coffee.png" : "in/none.png"),
                                     new ObjectRef(run, "in/coffee.mask.png"));
-                    producer.send(new ProducerRecord<>(run + ".jobs", id, JsonCodec.encode(job)))
-                            .get();
+                    String lane = id.equals("m-ok") ? run + ".interactive" : run + ".jobs";
+                    producer.send(new ProducerRecord<>(lane, id, JsonCodec.encode(job))).get();
                 }
             }
             try (ResultsReader<InpaintResult> results =
@@ -169,6 +180,25 @@ class ManagementIT {
                     .contains("lama_inference_busy_seconds_total")
                     .contains("lama_inference_batch_size_count")
                     .contains("kafka_consumer_fetch_manager_records_lag_max");
+            // Per lane: one job taken from each, none waiting, neither paused, queue times (each
+            // recorded just after its result is counted).
+            String laneText = text;
+            deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!laneText.contains("lama_lane_queued_seconds_count{lane=\"" + run + ".jobs\"}")
+                    || !laneText.contains(
+                            "lama_lane_queued_seconds_count{lane=\"" + run + ".interactive\"}")) {
+                assertThat(System.nanoTime()).as("lane metrics within 30 s").isLessThan(deadline);
+                Thread.sleep(200);
+                laneText = get(port, "/metrics").body();
+            }
+            for (String lane : List.of(run + ".interactive", run + ".jobs")) {
+                String tag = "{lane=\"" + lane + "\"}";
+                assertThat(laneText)
+                        .contains("lama_lane_jobs_admitted_total" + tag + " 1.0")
+                        .contains("lama_lane_waiting" + tag + " 0.0")
+                        .contains("lama_lane_paused" + tag + " 0.0")
+                        .contains("lama_lane_queued_seconds_count" + tag + " 1");
+            }
             assertThat(get(port, "/nothing").statusCode()).isEqualTo(404);
         } finally {
             vertx.close().toCompletionStage().toCompletableFuture().get(1, TimeUnit.MINUTES);

@@ -216,7 +216,9 @@ final class WorkerAssembly {
                 "Worker {} ready: model {}, jobs from {}, results to {}",
                 config.workerId(),
                 modelId(),
-                config.kafka().jobsTopic(),
+                config.kafka().lanes().size() == 1
+                        ? config.kafka().jobsTopic()
+                        : config.kafka().lanes(),
                 config.kafka().resultsTopic());
     }
 

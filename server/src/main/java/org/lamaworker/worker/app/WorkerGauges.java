@@ -44,9 +44,27 @@ final class WorkerGauges implements AutoCloseable {
                 .register(registry);
         Gauge.builder("lama.partitions.assigned", consumer, JobConsumer::assignedCount)
                 .register(registry);
-        Gauge.builder("lama.partitions.paused", consumer, c -> c.paused() ? c.assignedCount() : 0)
+        Gauge.builder("lama.partitions.paused", consumer, JobConsumer::pausedPartitions)
                 .description("Partitions paused for lack of room")
                 .register(registry);
+        for (JobConsumer.LaneView lane : consumer.lanes()) {
+            Tags tags = Tags.of("lane", lane.topic());
+            FunctionCounter.builder("lama.lane.jobs.admitted", lane, JobConsumer.LaneView::admitted)
+                    .description("Jobs started from this lane (topic)")
+                    .tags(tags)
+                    .register(registry);
+            Gauge.builder("lama.lane.waiting", lane, JobConsumer.LaneView::waiting)
+                    .description("Records of this lane fetched and not started")
+                    .tags(tags)
+                    .register(registry);
+            Gauge.builder("lama.lane.paused", lane, l -> l.paused() ? 1 : 0)
+                    .description(
+                            "1 while this lane's partitions are paused (records of it wait for"
+                                    + " room), 0 while it fetches")
+                    .tags(tags)
+                    .register(registry);
+        }
+        consumer.onQueued(metrics::recordLaneQueued);
         Gauge.builder("lama.inference.sessions", worker.sessions(), java.util.List::size)
                 .register(registry);
         Gauge.builder("lama.inference.runners", worker, WorkerAssembly::runnerCount)

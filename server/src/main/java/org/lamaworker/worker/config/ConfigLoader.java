@@ -132,7 +132,7 @@ public final class ConfigLoader {
                 new WorkerConfig.Kafka(
                         blankToNull(v.get("kafka.bootstrap.servers")),
                         required(v, "kafka.group.id"),
-                        required(v, "topics.jobs"),
+                        Lane.parseAll(v.get("topics.jobs")),
                         required(v, "topics.results"),
                         required(v, "topics.events"),
                         required(v, "topics.deadLetter"),

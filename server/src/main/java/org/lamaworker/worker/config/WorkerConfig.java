@@ -2,9 +2,11 @@ package org.lamaworker.worker.config;
 
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * The worker's whole configuration, built once by {@link ConfigLoader} and passed down. Immutable;
@@ -124,7 +126,8 @@ public record WorkerConfig(
      *
      * @param bootstrapServers {@code host:port,...}, or {@code null} when not configured
      * @param groupId the consumer group shared by all workers of a fleet
-     * @param jobsTopic topic the jobs are read from
+     * @param lanes the topics jobs are read from, with their weights ({@code topics.jobs}); one
+     *     lane is a single topic as before
      * @param resultsTopic topic results are written to
      * @param eventsTopic topic latency events are written to
      * @param deadLetterTopic topic records that cannot be read as jobs are copied to
@@ -136,15 +139,30 @@ public record WorkerConfig(
     public record Kafka(
             String bootstrapServers,
             String groupId,
-            String jobsTopic,
+            List<Lane> lanes,
             String resultsTopic,
             String eventsTopic,
             String deadLetterTopic,
             String attemptsTopic,
             Map<String, String> clientProperties) {
-        /** Copies the pass-through map. */
+        /** Copies the pass-through map and the lanes; at least one lane, each topic once. */
         public Kafka {
+            lanes = List.copyOf(lanes);
+            if (lanes.isEmpty()) {
+                throw new ConfigException("topics.jobs must name at least one topic");
+            }
+            if (lanes.stream().map(Lane::topic).distinct().count() != lanes.size()) {
+                throw new ConfigException("topics.jobs names a topic twice: " + lanes);
+            }
             clientProperties = Map.copyOf(clientProperties);
+        }
+
+        /**
+         * The first lane's topic: the only one when there is one lane, and the topic of tools that
+         * write to one topic (the bench's warm-up jobs).
+         */
+        public String jobsTopic() {
+            return lanes.get(0).topic();
         }
 
         /** Whether a broker was configured. */
@@ -156,7 +174,7 @@ public record WorkerConfig(
             return new Kafka(
                     servers,
                     groupId,
-                    jobsTopic,
+                    lanes,
                     resultsTopic,
                     eventsTopic,
                     deadLetterTopic,
@@ -172,7 +190,7 @@ public record WorkerConfig(
                     + ", groupId="
                     + groupId
                     + ", topics="
-                    + jobsTopic
+                    + lanes.stream().map(Lane::toString).collect(Collectors.joining(","))
                     + "/"
                     + resultsTopic
                     + "/"

@@ -11,6 +11,8 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -19,6 +21,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.lamaworker.worker.admission.Admission;
 import org.lamaworker.worker.admission.Redelivery;
+import org.lamaworker.worker.config.Lane;
 import org.lamaworker.worker.config.WorkerConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,19 +35,30 @@ import org.slf4j.LoggerFactory;
  * backoff {@link Redelivery} gives, while its partition is ours, so it cannot be skipped. Pricing,
  * admission and attempt counting are not its business. All state is confined to the context the
  * consumer was created on, which owns the client: it creates it and closes it in {@link #stop}.
+ *
+ * <p>With several {@linkplain Lane lanes} (topics with weights), records wait per lane, and each
+ * free place goes to one of the lanes that have records waiting by smooth weighted round robin:
+ * while lanes compete, each gets its weight's share of the admissions, evenly spread, so none is
+ * starved; a lane with nothing waiting takes no share. Pausing is per lane too: a lane is paused
+ * while records of its own wait, and a lane with nothing waiting stays resumed, so that its next
+ * record is fetched at once and competes for the next free place instead of queueing behind the
+ * other lanes' backlog on the broker. With one lane this is exactly the single-topic behaviour.
  */
 public final class JobConsumer {
     private static final Logger LOG = LoggerFactory.getLogger(JobConsumer.class);
 
     private final Vertx vertx;
     private final KafkaConsumer<String, byte[]> consumer;
-    private final String topic;
     private final RecordHandler handler;
     private final Admission admission;
     private final Redelivery redelivery;
     private final Map<TopicPartition, OffsetTracker> trackers = new HashMap<>();
     private final Set<TopicPartition> assigned = new HashSet<>();
-    private final Deque<KafkaConsumerRecord<String, byte[]>> waiting = new ArrayDeque<>();
+
+    /** The lanes in configured order (ties in the round robin go to the earlier one). */
+    private final List<LaneState> lanes;
+
+    private final Map<String, LaneState> lanesByTopic = new HashMap<>();
 
     /**
      * Per assigned partition, the timestamp (ms) of its oldest record not yet started, or -1 for
@@ -54,10 +68,11 @@ public final class JobConsumer {
 
     private volatile java.util.function.Consumer<Set<TopicPartition>> assignmentListener =
             partitions -> {};
+    private volatile QueuedListener queuedListener = (lane, millis) -> {};
     private long jobsRetried;
-    private int pauseRepairs;
-    private volatile boolean paused;
+    private volatile int pauseRepairs;
     private volatile int assignedCount;
+    private volatile int pausedCount;
     private long pauses;
     private long assignments;
     private boolean stopping;
@@ -81,6 +96,81 @@ public final class JobConsumer {
                 KafkaConsumerRecord<String, byte[]> record, Admission.Ticket ticket, int attempt);
     }
 
+    /** Told how long each job whose result was acknowledged waited, by lane. */
+    @FunctionalInterface
+    public interface QueuedListener {
+        /**
+         * A job of {@code lane} (its topic) finished with an acknowledged result after waiting
+         * {@code millis} from its record's timestamp to its start.
+         */
+        void queued(String lane, long millis);
+    }
+
+    /** One lane's figures for metrics; safe to read from any thread. */
+    public interface LaneView {
+        /** The lane's topic. */
+        String topic();
+
+        /** Its weight. */
+        int weight();
+
+        /** Jobs started from this lane (runs again after a failed handler count again). */
+        long admitted();
+
+        /** Records fetched and not started. */
+        int waiting();
+
+        /** Whether its partitions are paused now. */
+        boolean paused();
+    }
+
+    /**
+     * A lane's waiting records and its credit in the round robin. Mutated on the consumer's context
+     * only; the volatile figures are copies for metric scrapes on other threads.
+     */
+    private static final class LaneState implements LaneView {
+        final Lane lane;
+        final Deque<KafkaConsumerRecord<String, byte[]>> waiting = new ArrayDeque<>();
+
+        /** Smooth weighted round robin credit: grows by the weight, drops when admitted. */
+        long credit;
+
+        /** Whether this lane's partitions should be paused (stopping pauses every lane). */
+        volatile boolean paused;
+
+        volatile long admitted;
+        volatile int waitingCount;
+
+        LaneState(Lane lane) {
+            this.lane = lane;
+        }
+
+        @Override
+        public String topic() {
+            return lane.topic();
+        }
+
+        @Override
+        public int weight() {
+            return lane.weight();
+        }
+
+        @Override
+        public long admitted() {
+            return admitted;
+        }
+
+        @Override
+        public int waiting() {
+            return waitingCount;
+        }
+
+        @Override
+        public boolean paused() {
+            return paused;
+        }
+    }
+
     /** Creates the consumer and its Kafka client, which it owns. */
     public JobConsumer(
             Vertx vertx,
@@ -92,7 +182,7 @@ public final class JobConsumer {
         this(
                 vertx,
                 KafkaConsumer.create(vertx, clientConfig(kafka, clientId, admission.maxInFlight())),
-                kafka.jobsTopic(),
+                kafka.lanes(),
                 admission,
                 redelivery,
                 handler);
@@ -105,13 +195,16 @@ public final class JobConsumer {
     JobConsumer(
             Vertx vertx,
             KafkaConsumer<String, byte[]> consumer,
-            String topic,
+            List<Lane> lanes,
             Admission admission,
             Redelivery redelivery,
             RecordHandler handler) {
         this.vertx = vertx;
         this.consumer = consumer;
-        this.topic = topic;
+        this.lanes = lanes.stream().map(LaneState::new).toList();
+        for (LaneState lane : this.lanes) {
+            lanesByTopic.put(lane.topic(), lane);
+        }
         this.admission = admission;
         this.redelivery = redelivery;
         this.handler = handler;
@@ -134,7 +227,8 @@ public final class JobConsumer {
                     "partition.assignment.strategy",
                     "org.apache.kafka.clients.consumer.CooperativeStickyAssignor");
         }
-        // Records fetched past the in-flight limit wait in memory: keep that batch small.
+        // Records fetched past the in-flight limit wait in memory: keep that batch small. With
+        // lanes, each lane's records wait apart, so at most about one batch per lane waits.
         config.putIfAbsent("max.poll.records", String.valueOf(Math.max(1, maxInFlight)));
         return config;
     }
@@ -148,7 +242,31 @@ public final class JobConsumer {
         // Pause, resume and commit wait for the poll in progress: keep it short so backpressure
         // and commits react within a tenth of a second, not the client's default second.
         consumer.pollTimeout(java.time.Duration.ofMillis(100));
-        return consumer.subscribe(topic);
+        Set<String> topics = new LinkedHashSet<>();
+        lanes.forEach(lane -> topics.add(lane.topic()));
+        return consumer.subscribe(topics);
+    }
+
+    /** The lanes, in configured order, for per-lane metrics. */
+    public List<LaneView> lanes() {
+        return List.copyOf(lanes);
+    }
+
+    /**
+     * Calls {@code listener} on the consumer's context with each acknowledged job's lane and queue
+     * time (record timestamp to start, as the result's {@code timings.queued}).
+     */
+    public void onQueued(QueuedListener listener) {
+        this.queuedListener = listener;
+    }
+
+    /**
+     * The lane of a topic. The subscription names only lane topics; anything else would be a client
+     * fault, and is kept in the first lane rather than dropped, since a dropped record's offset
+     * would be committed past.
+     */
+    private LaneState laneOf(String topic) {
+        return lanesByTopic.getOrDefault(topic, lanes.get(0));
     }
 
     /** How many partitions are assigned now; safe to read from any thread. */
@@ -171,9 +289,16 @@ public final class JobConsumer {
         assigned.addAll(partitions);
         assignedCount = assigned.size();
         LOG.info("Assigned {}", partitions);
-        if (paused) {
-            applyPauseState(partitions);
+        // Newly assigned partitions come resumed; those of a lane that is paused now must not
+        // fetch more of it.
+        Set<TopicPartition> toPause = new HashSet<>();
+        for (TopicPartition partition : partitions) {
+            if (shouldBePaused(partition)) {
+                toPause.add(partition);
+            }
         }
+        notePausedCount();
+        applyPauseState(toPause);
         noteBacklog();
         assignmentListener.accept(Set.copyOf(assigned));
     }
@@ -185,8 +310,13 @@ public final class JobConsumer {
         // Jobs of revoked partitions still publish their results, but their offsets are no longer
         // ours to commit: the new owner re-reads from the last commit (at-least-once).
         partitions.forEach(trackers::remove);
-        waiting.removeIf(r -> partitions.contains(new TopicPartition(r.topic(), r.partition())));
+        for (LaneState lane : lanes) {
+            lane.waiting.removeIf(
+                    r -> partitions.contains(new TopicPartition(r.topic(), r.partition())));
+        }
         partitions.forEach(oldestWaiting::remove);
+        noteLanes();
+        notePausedCount();
         assignmentListener.accept(Set.copyOf(assigned));
     }
 
@@ -196,7 +326,7 @@ public final class JobConsumer {
             // commit, and this worker may no longer commit for it.
             return;
         }
-        waiting.add(record);
+        laneOf(record.topic()).waiting.add(record);
         next();
     }
 
@@ -210,6 +340,10 @@ public final class JobConsumer {
         TopicPartition partition = new TopicPartition(record.topic(), record.partition());
         OffsetTracker tracker = trackers.computeIfAbsent(partition, p -> new OffsetTracker());
         tracker.started(record.offset());
+        long queuedMillis =
+                record.timestamp() < 0
+                        ? -1
+                        : Math.max(0, System.currentTimeMillis() - record.timestamp());
         String position = positionOf(record);
         Future<?> done;
         try {
@@ -223,6 +357,9 @@ public final class JobConsumer {
                     if (ar.succeeded()) {
                         redelivery.finished(position);
                         finished(partition, tracker, record.offset());
+                        if (queuedMillis >= 0) {
+                            queuedListener.queued(record.topic(), queuedMillis);
+                        }
                     } else {
                         retryLater(record, partition, tracker, ar.cause());
                     }
@@ -267,7 +404,7 @@ public final class JobConsumer {
                         return;
                     }
                     jobsRetried++;
-                    waiting.addFirst(record);
+                    laneOf(record.topic()).waiting.addFirst(record);
                     next();
                 });
     }
@@ -293,48 +430,139 @@ public final class JobConsumer {
         }
     }
 
-    /** Starts waiting jobs while they fit; pauses when some must wait, resumes when none do. */
+    /**
+     * Starts waiting jobs while they fit, each from the lane the round robin picks; then pauses the
+     * lanes that still have records waiting and resumes those that have none.
+     */
     private void next() {
-        while (!waiting.isEmpty() && !stopping) {
+        while (!stopping && anyWaiting()) {
             Admission.Ticket ticket = admission.tryAdmit();
             if (ticket == null) {
                 break;
             }
-            startJob(waiting.poll(), ticket);
+            LaneState lane = pickLane();
+            lane.admitted++;
+            startJob(lane.waiting.poll(), ticket);
         }
-        if (!waiting.isEmpty() || stopping) {
-            pauseAll();
-        } else if (paused) {
-            paused = false;
-            applyPauseState(Set.copyOf(assigned));
-        }
+        updatePauseState();
         if (stopping && admission.inFlight() == 0 && drained != null) {
             drained.tryComplete();
         }
         noteBacklog();
     }
 
+    private boolean anyWaiting() {
+        for (LaneState lane : lanes) {
+            if (!lane.waiting.isEmpty()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /**
-     * Notes each assigned partition's oldest record not yet started. Records wait here only while
-     * the partitions are paused (a paused partition fetches nothing more, and its later records are
-     * newer), so this is the age of the partition's backlog at its head.
+     * Smooth weighted round robin (as nginx balances upstreams) over the lanes with records
+     * waiting: each such lane's credit grows by its weight, the one with the most credit is picked
+     * (the first configured on a tie) and pays the total weight of the lanes that competed. While
+     * the same lanes compete, each is picked weight-in-total times, spread evenly, so a light lane
+     * waits at most about total/weight picks; a lane with nothing waiting neither gains nor pays,
+     * so an idle lane costs the others nothing. Call only when some lane has records waiting.
+     */
+    private LaneState pickLane() {
+        LaneState best = null;
+        long total = 0;
+        for (LaneState lane : lanes) {
+            if (lane.waiting.isEmpty()) {
+                continue;
+            }
+            lane.credit += lane.weight();
+            total += lane.weight();
+            if (best == null || lane.credit > best.credit) {
+                best = lane;
+            }
+        }
+        best.credit -= total;
+        return best;
+    }
+
+    /**
+     * Pauses each lane that has records waiting (or every lane when stopping): a paused lane
+     * fetches nothing more, so what waits in memory stays bounded, about one poll's records per
+     * lane. Resumes each lane that has nothing waiting, so its next record arrives at once and
+     * competes for the next free place. Only lanes whose state changes are told to the client.
+     */
+    private void updatePauseState() {
+        Set<String> changed = new HashSet<>();
+        for (LaneState lane : lanes) {
+            boolean pause = stopping || !lane.waiting.isEmpty();
+            if (pause != lane.paused) {
+                lane.paused = pause;
+                changed.add(lane.topic());
+                if (pause) {
+                    pauses++;
+                    LOG.debug("Pausing {}: {}", lane.topic(), pauseReason());
+                }
+            }
+        }
+        if (!changed.isEmpty()) {
+            Set<TopicPartition> partitions = new HashSet<>();
+            for (TopicPartition partition : assigned) {
+                if (changed.contains(laneOf(partition.getTopic()).topic())) {
+                    partitions.add(partition);
+                }
+            }
+            // The figures first: the client may apply the change before this method returns.
+            notePausedCount();
+            applyPauseState(partitions);
+        }
+    }
+
+    /** Whether a partition should be paused now: its lane is, or the worker is stopping. */
+    private boolean shouldBePaused(TopicPartition partition) {
+        return stopping || laneOf(partition.getTopic()).paused;
+    }
+
+    private void notePausedCount() {
+        int count = 0;
+        for (TopicPartition partition : assigned) {
+            if (shouldBePaused(partition)) {
+                count++;
+            }
+        }
+        pausedCount = count;
+    }
+
+    private void noteLanes() {
+        for (LaneState lane : lanes) {
+            lane.waitingCount = lane.waiting.size();
+        }
+    }
+
+    /**
+     * Notes each assigned partition's oldest record not yet started, and each lane's count of
+     * waiting records. Records wait here only while their lane is paused (a paused partition
+     * fetches nothing more, and its later records are newer), so this is the age of the partition's
+     * backlog at its head.
      */
     private void noteBacklog() {
         Map<TopicPartition, Long> oldest = new HashMap<>();
         for (TopicPartition partition : assigned) {
             oldest.put(partition, -1L);
         }
-        for (KafkaConsumerRecord<String, byte[]> record : waiting) {
-            long timestamp = record.timestamp();
-            if (timestamp >= 0) {
-                oldest.merge(
-                        new TopicPartition(record.topic(), record.partition()),
-                        timestamp,
-                        (a, b) -> a < 0 ? b : Math.min(a, b));
+        for (LaneState lane : lanes) {
+            for (KafkaConsumerRecord<String, byte[]> record : lane.waiting) {
+                long timestamp = record.timestamp();
+                if (timestamp >= 0) {
+                    oldest.merge(
+                            new TopicPartition(record.topic(), record.partition()),
+                            timestamp,
+                            (a, b) -> a < 0 ? b : Math.min(a, b));
+                }
             }
         }
         oldestWaiting.keySet().retainAll(oldest.keySet());
         oldestWaiting.putAll(oldest);
+        noteLanes();
     }
 
     /**
@@ -371,7 +599,7 @@ public final class JobConsumer {
         return Set.copyOf(oldestWaiting.keySet());
     }
 
-    /** How many times the partitions were paused for lack of room. */
+    /** How many times a lane's partitions were paused for lack of room. */
     public long pauses() {
         return pauses;
     }
@@ -381,7 +609,7 @@ public final class JobConsumer {
         return assignments;
     }
 
-    /** Why the partitions are paused: stopping, or what admission last refused for. */
+    /** Why lanes are paused: stopping, or what admission last refused for. */
     public String pauseReason() {
         if (stopping) {
             return "stopping";
@@ -390,46 +618,52 @@ public final class JobConsumer {
         return refusal == null ? "none" : refusal.name().toLowerCase(java.util.Locale.ROOT);
     }
 
-    /** Whether the partitions are paused now. */
-    public boolean paused() {
-        return paused;
-    }
-
-    private void pauseAll() {
-        if (!paused) {
-            paused = true;
-            pauses++;
-            LOG.debug("Pausing {}: {}", assigned, pauseReason());
-            applyPauseState(Set.copyOf(assigned));
-        }
+    /** How many assigned partitions are paused now. Safe from any thread. */
+    public int pausedPartitions() {
+        return pausedCount;
     }
 
     /**
-     * Pauses or resumes the partitions as {@link #paused} says. The set comes from the revoke and
-     * assign handlers, which run on this context after the polling thread saw the rebalance: it can
-     * name a partition the client no longer has. The client then throws at that partition and
-     * leaves the rest as they were, which would keep live partitions paused for good; so a refusal
-     * is repaired by applying the state to the assignment the client has now.
+     * Pauses or resumes each of the partitions as its lane's state says ({@link #shouldBePaused}).
+     * The set comes from the revoke and assign handlers, which run on this context after the
+     * polling thread saw the rebalance: it can name a partition the client no longer has. The
+     * client then throws at that partition and leaves the rest as they were, which would keep live
+     * partitions paused for good (or a flooded lane fetching); so a refusal is repaired by applying
+     * each lane's state, as it is then, to the assignment the client has then.
      */
     private void applyPauseState(Set<TopicPartition> partitions) {
         if (partitions.isEmpty()) {
             return;
         }
-        (paused ? consumer.pause(partitions) : consumer.resume(partitions))
-                .onFailure(e -> repairPauseState(1));
+        pauseAndResume(partitions).onFailure(e -> repairPauseState(1));
+    }
+
+    /** Splits the partitions by their lane's state into one pause and one resume call. */
+    private Future<Void> pauseAndResume(Set<TopicPartition> partitions) {
+        Set<TopicPartition> toPause = new HashSet<>();
+        Set<TopicPartition> toResume = new HashSet<>();
+        for (TopicPartition partition : partitions) {
+            (shouldBePaused(partition) ? toPause : toResume).add(partition);
+        }
+        // Both calls are queued to the polling thread at once, in order, so each partition ends
+        // in the state decided here even if the other call fails.
+        Future<Void> paused =
+                toPause.isEmpty() ? Future.succeededFuture() : consumer.pause(toPause);
+        Future<Void> resumed =
+                toResume.isEmpty() ? Future.succeededFuture() : consumer.resume(toResume);
+        return Future.all(paused, resumed).mapEmpty();
     }
 
     private void repairPauseState(int attempt) {
         if (closed) {
             return;
         }
-        pauseRepairs++;
         LOG.info(
-                "A partition moved before a {} reached the client; applying it to the current"
-                        + " assignment",
-                paused ? "pause" : "resume");
+                "A partition moved before a pause or resume reached the client; applying each"
+                        + " lane's state to the current assignment");
         consumer.assignment()
-                .compose(now -> paused ? consumer.pause(now) : consumer.resume(now))
+                .compose(this::pauseAndResume)
+                .onSuccess(v -> pauseRepairs++)
                 .onFailure(
                         e -> {
                             // Another rebalance came between the two calls: try again shortly.
@@ -441,7 +675,10 @@ public final class JobConsumer {
                         });
     }
 
-    /** How many times a refused pause or resume was re-applied to the current assignment. */
+    /**
+     * How many times a refused pause or resume was re-applied to the current assignment, counted
+     * once the client has applied it. Safe from any thread.
+     */
     int pauseRepairs() {
         return pauseRepairs;
     }
@@ -458,8 +695,11 @@ public final class JobConsumer {
      */
     public Future<Void> stop(long graceMillis) {
         stopping = true;
-        pauseAll();
-        waiting.clear();
+        updatePauseState();
+        for (LaneState lane : lanes) {
+            lane.waiting.clear();
+        }
+        noteLanes();
         drained = Promise.promise();
         if (admission.inFlight() == 0) {
             drained.tryComplete();

@@ -18,10 +18,10 @@ import org.lamaworker.protocol.Timings;
 
 /**
  * The worker's metrics in one Prometheus registry: jobs by status and error code, per-stage latency
- * histograms, batch sizes, plus JVM metrics. Gauges over the worker's live state (queue depth,
- * in-flight cost against the budget, paused partitions, consumer lag, model busy time) are bound by
- * the worker once it has started. Meters are thread-safe; recording happens on the worker's
- * threads, scraping on the management server's.
+ * histograms, per-lane queue times, batch sizes, plus JVM metrics. Gauges over the worker's live
+ * state (queue depth, in-flight cost against the budget, paused partitions, consumer lag, model
+ * busy time) are bound by the worker once it has started. Meters are thread-safe; recording happens
+ * on the worker's threads, scraping on the management server's.
  */
 public final class WorkerMetrics implements AutoCloseable {
     private final PrometheusMeterRegistry registry =
@@ -103,6 +103,22 @@ public final class WorkerMetrics implements AutoCloseable {
     /** Records the size of one model run. */
     public void recordBatch(int inputs) {
         batchSizes.record(inputs);
+    }
+
+    /**
+     * Records how long a job of a lane (its topic) waited, record timestamp to start, once its
+     * result is acknowledged: the lane's share of {@code lama_stage_duration_seconds{stage=
+     * "queued"}}, which is how lanes are seen to work.
+     */
+    public void recordLaneQueued(String lane, long millis) {
+        Timer.builder("lama.lane.queued")
+                .description("Time a job waited from its record's timestamp to its start, by lane")
+                .tag("lane", lane)
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(1))
+                .maximumExpectedValue(Duration.ofMinutes(10))
+                .register(registry)
+                .record(millis, TimeUnit.MILLISECONDS);
     }
 
     private void stage(String name, long millis) {

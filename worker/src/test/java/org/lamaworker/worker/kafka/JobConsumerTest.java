@@ -35,6 +35,7 @@ import org.lamaworker.worker.admission.Admission;
 import org.lamaworker.worker.admission.CostModel;
 import org.lamaworker.worker.admission.MemoryBudget;
 import org.lamaworker.worker.admission.Redelivery;
+import org.lamaworker.worker.config.Lane;
 import org.lamaworker.worker.config.WorkerConfig;
 
 /**
@@ -118,13 +119,17 @@ class JobConsumerTest {
     }
 
     private void start(int maxInFlight) throws Exception {
+        start(maxInFlight, List.of(new Lane(TOPIC, 1)));
+    }
+
+    private void start(int maxInFlight, List<Lane> lanes) throws Exception {
         onContext(
                 () -> {
                     consumer =
                             new JobConsumer(
                                     vertx,
                                     KafkaConsumer.create(vertx, mock),
-                                    TOPIC,
+                                    lanes,
                                     new Admission(
                                             new MemoryBudget(1L << 30),
                                             CostModel.uncalibrated(),
@@ -224,8 +229,7 @@ class JobConsumerTest {
                 "every remaining partition resumed");
         // The client refused the resume (it always throws at p0, wherever p0 falls in the set),
         // and the consumer re-applied it to the assignment the client has.
-        assertThat(onContext(() -> Future.succeededFuture(consumer.pauseRepairs())))
-                .isGreaterThanOrEqualTo(1);
+        await(() -> consumer.pauseRepairs() >= 1, "the refused resume repaired");
 
         // And jobs flow again on all of them.
         addRecords(() -> {}, remaining.toArray(TopicPartition[]::new));
@@ -328,6 +332,152 @@ class JobConsumerTest {
         mock.holdCommits.countDown();
         stopped.get(30, TimeUnit.SECONDS);
         assertThat(mock.committedOffsets).containsEntry(p0, 1L);
+    }
+
+    /** The partitions of another lane's topic, known to the mock from offset 0. */
+    private List<TopicPartition> lanePartitions(String topic, int count) {
+        List<TopicPartition> lane = new ArrayList<>();
+        Map<TopicPartition, Long> beginnings = new HashMap<>();
+        for (int p = 0; p < count; p++) {
+            lane.add(new TopicPartition(topic, p));
+            beginnings.put(lane.get(p), 0L);
+        }
+        mock.updateBeginningOffsets(beginnings);
+        return lane;
+    }
+
+    private JobConsumer.LaneView lane(String topic) {
+        return consumer.lanes().stream()
+                .filter(l -> l.topic().equals(topic))
+                .findFirst()
+                .orElseThrow();
+    }
+
+    private static <T> List<T> concat(List<T> a, List<T> b) {
+        List<T> both = new ArrayList<>(a);
+        both.addAll(b);
+        return both;
+    }
+
+    @Test
+    void floodedLanesAreAdmittedByWeightAndTheLightLaneIsNeverStarved() throws Exception {
+        List<TopicPartition> interactive = lanePartitions("interactive", 2);
+        List<TopicPartition> batch = lanePartitions("batch", 2);
+        start(1, List.of(new Lane("interactive", 8), new Lane("batch", 1)));
+        List<TopicPartition> records = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            records.add(interactive.get(i % 2));
+        }
+        for (int i = 0; i < 30; i++) {
+            records.add(batch.get(i % 2));
+        }
+        addRecords(
+                () -> mock.rebalance(concat(interactive, batch)),
+                records.toArray(TopicPartition[]::new));
+        // One place: the first record runs, every other one waits in its lane.
+        Handed running = nextHanded();
+        await(
+                () -> lane("interactive").waiting() + lane("batch").waiting() == 129,
+                "every other record waiting");
+        await(() -> mock.paused().containsAll(concat(interactive, batch)), "both lanes paused");
+
+        List<String> order = new ArrayList<>();
+        for (int i = 0; i < 90; i++) {
+            succeed(running);
+            running = nextHanded();
+            order.add(running.record().topic());
+        }
+        // 8 to 1 while both lanes have records waiting, and spread: every 9 admissions in a row
+        // hold exactly one of the batch lane's, so it never waits more than 9 places.
+        assertThat(order.stream().filter("batch"::equals).count()).isEqualTo(10);
+        for (int from = 0; from + 9 <= order.size(); from++) {
+            assertThat(order.subList(from, from + 9).stream().filter("batch"::equals).count())
+                    .as("batch admissions among admissions %d-%d", from, from + 8)
+                    .isEqualTo(1);
+        }
+        long admitted = lane("interactive").admitted() + lane("batch").admitted();
+        assertThat(admitted).isEqualTo(91);
+    }
+
+    @Test
+    void aLaneWithNothingWaitingStaysResumedAndItsRecordGoesNext() throws Exception {
+        List<TopicPartition> interactive = lanePartitions("interactive", 2);
+        List<TopicPartition> batch = lanePartitions("batch", 2);
+        start(1, List.of(new Lane("interactive", 8), new Lane("batch", 1)));
+        addRecords(
+                () -> mock.rebalance(concat(interactive, batch)),
+                batch.get(0),
+                batch.get(1),
+                batch.get(0),
+                batch.get(1));
+        Handed running = nextHanded();
+        // The flooded lane is paused; the idle one keeps fetching.
+        await(() -> lane("batch").waiting() == 3, "three batch records waiting");
+        await(
+                () -> Set.copyOf(mock.paused()).equals(Set.copyOf(batch)),
+                "only the batch lane paused");
+        assertThat(lane("batch").paused()).isTrue();
+        assertThat(lane("interactive").paused()).isFalse();
+
+        // An interactive job arrives while the place is taken: it is fetched, and waits.
+        addRecords(() -> {}, interactive.get(1));
+        await(() -> lane("interactive").waiting() == 1, "the interactive record fetched");
+        await(
+                () -> mock.paused().containsAll(interactive),
+                "the interactive lane paused while its record waits");
+
+        // The next free place goes to it, ahead of the batch records fetched before it.
+        succeed(running);
+        Handed next = nextHanded();
+        assertThat(next.record().topic()).isEqualTo("interactive");
+        await(
+                () -> Set.copyOf(mock.paused()).equals(Set.copyOf(batch)),
+                "the interactive lane resumed, the batch lane still paused");
+        assertThat(lane("batch").waiting()).isEqualTo(3);
+        assertThat(consumer.pausedPartitions()).isEqualTo(batch.size());
+
+        // Once the batch lane has nothing waiting either, it is resumed too.
+        succeed(next);
+        for (int i = 0; i < 3; i++) {
+            Handed h = nextHanded();
+            assertThat(h.record().topic()).isEqualTo("batch");
+            succeed(h);
+        }
+        await(() -> mock.paused().isEmpty(), "every lane resumed");
+        assertThat(consumer.pausedPartitions()).isZero();
+    }
+
+    @Test
+    void aRefusedResumeIsRepairedLaneByLane() throws Exception {
+        List<TopicPartition> interactive = lanePartitions("interactive", 3);
+        List<TopicPartition> batch = lanePartitions("batch", 3);
+        start(1, List.of(new Lane("interactive", 8), new Lane("batch", 1)));
+        addRecords(
+                () -> mock.rebalance(concat(interactive, batch)),
+                batch.get(0),
+                batch.get(1),
+                batch.get(2));
+        Handed running = nextHanded();
+        addRecords(() -> {}, interactive.get(0));
+        await(() -> lane("interactive").waiting() == 1, "the interactive record waiting");
+        await(() -> mock.paused().containsAll(concat(interactive, batch)), "both lanes paused");
+
+        // The client loses interactive-2; before the revoke handler runs on the context, the
+        // running job finishes, the interactive record starts and its lane is resumed, naming
+        // interactive-2: the client throws.
+        List<TopicPartition> remaining = concat(interactive.subList(0, 2), batch);
+        onContext(
+                () -> {
+                    mock.rebalance(remaining);
+                    running.result().complete();
+                    return Future.succeededFuture();
+                });
+        assertThat(nextHanded().record().topic()).isEqualTo("interactive");
+        // Repaired (counted once the client has applied the repair) with each lane's own state:
+        // the interactive lane fetches; the batch lane, whose records still wait, stays paused.
+        await(() -> consumer.pauseRepairs() >= 1, "the refused resume repaired");
+        assertThat(mock.paused()).doesNotContainAnyElementsOf(interactive.subList(0, 2));
+        assertThat(mock.paused()).containsAll(batch);
     }
 
     private long committed(TopicPartition tp) {

@@ -41,16 +41,12 @@ public final class DevServers implements Tooling.LocalStack {
         EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"));
         try {
             WorkerConfig.Kafka k = config.kafka();
-            kafka.createTopics(
-                    Map.of(
-                            k.jobsTopic(),
-                            PARTITIONS,
-                            k.resultsTopic(),
-                            PARTITIONS,
-                            k.eventsTopic(),
-                            PARTITIONS,
-                            k.deadLetterTopic(),
-                            1));
+            Map<String, Integer> topics = new java.util.HashMap<>();
+            k.lanes().forEach(lane -> topics.put(lane.topic(), PARTITIONS));
+            topics.put(k.resultsTopic(), PARTITIONS);
+            topics.put(k.eventsTopic(), PARTITIONS);
+            topics.put(k.deadLetterTopic(), 1);
+            kafka.createTopics(topics);
             EmbeddedS3 s3 = EmbeddedS3.startFilesystem(dir.resolve("s3"), ACCESS_KEY, secret);
             try {
                 s3.createBucket(config.storage().bucket());
