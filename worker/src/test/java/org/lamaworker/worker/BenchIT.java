@@ -82,6 +82,60 @@ class BenchIT {
     }
 
     @Test
+    void lanesRunsBothConfigurationsAndWritesTheirFigures(@TempDir Path dir) throws Exception {
+        Path json = dir.resolve("lanes.json");
+        Process bench =
+                WorkerProcess.packagedJar(
+                                dir,
+                                List.of("-Xmx2g"),
+                                "bench",
+                                "lanes",
+                                "--batch-jobs",
+                                "12",
+                                "--interactive-jobs",
+                                "3",
+                                "--interactive-every",
+                                "200",
+                                "--warmup-jobs",
+                                "1",
+                                "--dir",
+                                CORPUS.toAbsolutePath().toString(),
+                                "--pictures",
+                                "coffee.png",
+                                "--json",
+                                json.toString())
+                        .redirectErrorStream(true)
+                        .redirectOutput(dir.resolve("lanes.out").toFile())
+                        .start();
+        boolean exited = bench.waitFor(5, TimeUnit.MINUTES);
+        if (!exited) {
+            bench.destroyForcibly();
+        }
+        String output = Files.readString(dir.resolve("lanes.out"), StandardCharsets.UTF_8);
+        assertThat(exited).as("bench lanes finished within 5 minutes:\n" + output).isTrue();
+        assertThat(bench.exitValue()).as(output).isZero();
+        assertThat(output)
+                .contains("reproduce: java -jar worker/target/lama-worker.jar bench lanes")
+                .contains("| one topic (no lanes) | `inpaint.jobs` |")
+                .contains("| lanes | `inpaint.jobs.interactive:8,inpaint.jobs.batch:1` |")
+                .contains("interactive p95 queue time:");
+
+        JsonNode figures = new ObjectMapper().readTree(json.toFile());
+        for (String configuration : List.of("single", "lanes")) {
+            JsonNode run = figures.path(configuration);
+            assertThat(run.path("interactive_jobs").asInt()).as(configuration).isEqualTo(3);
+            assertThat(run.path("batch_jobs").asInt()).as(configuration).isEqualTo(12);
+            assertThat(run.path("failed").asInt()).as(configuration).isZero();
+            assertThat(run.path("interactive_queued_ms").path("p95").asLong())
+                    .as(configuration)
+                    .isNotNegative()
+                    .isLessThanOrEqualTo(run.path("interactive_queued_ms").path("max").asLong());
+        }
+        assertThat(figures.path("lanes").path("topics_jobs").asText())
+                .isEqualTo("inpaint.jobs.interactive:8,inpaint.jobs.batch:1");
+    }
+
+    @Test
     void aMissingPictureDirectoryIsAUsageError(@TempDir Path dir) {
         StringWriter err = new StringWriter();
         CommandLine cli = Main.commandLine();

@@ -26,13 +26,14 @@ import picocli.CommandLine.Option;
  * <p>This class holds the command line and the order of the phases, and prints the summary tables;
  * the phases are {@link RawBench}, {@link EndToEndBench} (inside a {@link WorkerHarness}), {@link
  * InterleavedRounds}, {@link Soak} and {@link CropPolicyComparison}. The subcommand {@code bench
- * codecs} ({@link CodecBench}) times the picture codecs alone.
+ * codecs} ({@link CodecBench}) times the picture codecs alone, and {@code bench lanes} ({@link
+ * LaneBench}) interactive queue times under a batch flood with and without priority lanes.
  */
 @Command(
         name = "bench",
         mixinStandardHelpOptions = true,
         description = "Measure raw model throughput against end-to-end worker throughput.",
-        subcommands = CodecBench.class)
+        subcommands = {CodecBench.class, LaneBench.class})
 public final class BenchCommand implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

@@ -26,7 +26,9 @@ import org.lamaworker.protocol.Timings;
  * The bench's side of Kafka in the end-to-end phases: a producer of the workload's jobs and a
  * reader of their results, positioned at the results topic's end when opened so that only this
  * run's results are read. It is what submits a batch of jobs and waits for all of them, untimed
- * (warm-up, soak rounds) or timed together with the workers' busy time.
+ * (warm-up, soak rounds) or timed together with the workers' busy time. Batches go to the
+ * workload's jobs topic (its first lane); {@link #send} and {@link #poll} serve benches that choose
+ * the topic of each job and time each result ({@link LaneBench}).
  */
 final class JobClients implements AutoCloseable {
     /** The results of one batch: the succeeded jobs' timings, and how many failed. */
@@ -48,6 +50,7 @@ final class JobClients implements AutoCloseable {
     private final KafkaConsumer<String, byte[]> results;
     private final Workload workload;
     private final PrintWriter err;
+    private final String jobsTopic;
 
     private JobClients(
             KafkaProducer<String, byte[]> producer,
@@ -58,6 +61,7 @@ final class JobClients implements AutoCloseable {
         this.results = results;
         this.workload = workload;
         this.err = err;
+        this.jobsTopic = workload.config().kafka().jobsTopic();
     }
 
     /** {@code err} gets a line for each failed job. */
@@ -103,28 +107,15 @@ final class JobClients implements AutoCloseable {
      * and reads results until each has one (or an hour has passed).
      */
     Collected submitAndCollect(String prefix, int count) {
-        List<Sample> samples = workload.samples();
         for (int i = 0; i < count; i++) {
-            Sample s = samples.get(i % samples.size());
-            InpaintJob job =
-                    new InpaintJob(
-                            1,
-                            prefix + i,
-                            new ObjectRef(WorkerHarness.BUCKET, "in/" + s.name()),
-                            new ObjectRef(WorkerHarness.BUCKET, "in/" + s.name() + ".mask.png"),
-                            null,
-                            workload.options(),
-                            null,
-                            null);
-            producer.send(new ProducerRecord<>("inpaint.jobs", job.jobId(), JsonCodec.encode(job)));
+            send(jobsTopic, prefix + i, i);
         }
         producer.flush();
         List<Timings> timings = new ArrayList<>();
         int failed = 0;
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(60);
         while (timings.size() + failed < count && System.nanoTime() < deadline) {
-            for (ConsumerRecord<String, byte[]> record : results.poll(Duration.ofMillis(200))) {
-                InpaintResult result = JsonCodec.decodeResult(record.value());
+            for (InpaintResult result : poll(Duration.ofMillis(200))) {
                 if (!result.jobId().startsWith(prefix)) {
                     continue;
                 }
@@ -137,6 +128,41 @@ final class JobClients implements AutoCloseable {
             }
         }
         return new Collected(timings, failed);
+    }
+
+    /**
+     * Produces one job with id {@code jobId} to {@code topic}, on picture {@code index} of the
+     * workload (cycling), without waiting for the broker; {@link #flush} sends it now. The producer
+     * is thread-safe, so one thread may send while another polls.
+     */
+    void send(String topic, String jobId, int index) {
+        List<Sample> samples = workload.samples();
+        Sample s = samples.get(index % samples.size());
+        InpaintJob job =
+                new InpaintJob(
+                        1,
+                        jobId,
+                        new ObjectRef(WorkerHarness.BUCKET, "in/" + s.name()),
+                        new ObjectRef(WorkerHarness.BUCKET, "in/" + s.name() + ".mask.png"),
+                        null,
+                        workload.options(),
+                        null,
+                        null);
+        producer.send(new ProducerRecord<>(topic, job.jobId(), JsonCodec.encode(job)));
+    }
+
+    /** Sends what {@link #send} queued. */
+    void flush() {
+        producer.flush();
+    }
+
+    /** The results that arrive within {@code timeout}; call from one thread only. */
+    List<InpaintResult> poll(Duration timeout) {
+        List<InpaintResult> polled = new ArrayList<>();
+        for (ConsumerRecord<String, byte[]> record : results.poll(timeout)) {
+            polled.add(JsonCodec.decodeResult(record.value()));
+        }
+        return polled;
     }
 
     @Override

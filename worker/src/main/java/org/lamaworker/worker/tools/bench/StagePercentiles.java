@@ -50,8 +50,8 @@ final class StagePercentiles {
                                 p.get("p95")));
     }
 
-    /** The nearest-rank quantile of {@code sorted}. */
-    private static long at(long[] sorted, double quantile) {
+    /** The nearest-rank quantile of {@code sorted}; 0 for none. */
+    static long at(long[] sorted, double quantile) {
         if (sorted.length == 0) {
             return 0;
         }

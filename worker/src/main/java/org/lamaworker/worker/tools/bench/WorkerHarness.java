@@ -82,8 +82,11 @@ final class WorkerHarness {
         try (EmbeddedKafka kafka = EmbeddedKafka.start(data.resolve("kafka"));
                 EmbeddedS3 s3 =
                         EmbeddedS3.startFilesystem(data.resolve("s3"), ACCESS_KEY, secret)) {
-            kafka.createTopics(
-                    Map.of("inpaint.jobs", 6, "inpaint.results", 3, "inpaint.events", 1));
+            Map<String, Integer> topics = new java.util.HashMap<>();
+            workload.config().kafka().lanes().forEach(lane -> topics.put(lane.topic(), 6));
+            topics.put("inpaint.results", 3);
+            topics.put("inpaint.events", 1);
+            kafka.createTopics(topics);
             s3.createBucket(BUCKET);
             MinioClient minio =
                     MinioClient.builder()
