@@ -80,6 +80,10 @@ public final class ConfigKeys {
         d.put("management.host", "0.0.0.0");
         d.put("management.port", "8081");
         d.put("log.format", "text");
+        d.put("console.enabled", "auto");
+        d.put("console.host", "127.0.0.1");
+        d.put("console.port", "8082");
+        d.put("console.maxJobs", "1000");
         d.put("embedded.dir", ".lama-local");
         DEFAULTS = Map.copyOf(d);
         ORDER = d.keySet().toArray(String[]::new);

@@ -206,6 +206,11 @@ public final class ConfigLoader {
                         required(v, "management.host"),
                         integer(v, "management.port"),
                         logFormat(v)),
+                new WorkerConfig.Console(
+                        consoleEnabled(v),
+                        required(v, "console.host"),
+                        integer(v, "console.port"),
+                        integer(v, "console.maxJobs")),
                 new WorkerConfig.Pools(integer(v, "worker.storageThreads"), pipelineThreads(v)),
                 Path.of(required(v, "embedded.dir")));
     }
@@ -225,6 +230,18 @@ public final class ConfigLoader {
             return (weight < 0 ? firstLane : firstLane.substring(0, weight)).trim() + ".attempts";
         }
         return value;
+    }
+
+    private static WorkerConfig.Console.Enabled consoleEnabled(Map<String, String> values) {
+        String value = required(values, "console.enabled");
+        return switch (value.toLowerCase(Locale.ROOT)) {
+            case "auto" -> WorkerConfig.Console.Enabled.AUTO;
+            case "true" -> WorkerConfig.Console.Enabled.ON;
+            case "false" -> WorkerConfig.Console.Enabled.OFF;
+            default ->
+                    throw new ConfigException(
+                            "console.enabled must be auto, true or false, got '" + value + "'");
+        };
     }
 
     private static ModelContract contract(Map<String, String> values) {

@@ -21,6 +21,7 @@ import java.util.stream.Collectors;
  * @param image limits and defaults of image handling
  * @param delivery retries, backoff and shutdown grace
  * @param management health, metrics and log format
+ * @param console the browser console: whether it runs, and where
  * @param pools the sizes of the storage and pipeline thread pools
  * @param embeddedDir where the embedded development servers keep their data
  */
@@ -34,6 +35,7 @@ public record WorkerConfig(
         Image image,
         Delivery delivery,
         Management management,
+        Console console,
         Pools pools,
         Path embeddedDir) {
 
@@ -50,8 +52,20 @@ public record WorkerConfig(
         Objects.requireNonNull(image, "image");
         Objects.requireNonNull(delivery, "delivery");
         Objects.requireNonNull(management, "management");
+        Objects.requireNonNull(console, "console");
         Objects.requireNonNull(pools, "pools");
         Objects.requireNonNull(embeddedDir, "embeddedDir");
+        boolean consoleOn =
+                console.enabled() == Console.Enabled.AUTO
+                        ? !kafka.configured()
+                        : console.enabled() == Console.Enabled.ON;
+        if (consoleOn && !storage.bucketAllowed(storage.bucket())) {
+            throw new ConfigException(
+                    "the console writes to s3.bucket "
+                            + storage.bucket()
+                            + ", which storage.allowedBuckets does not allow: add it, or set"
+                            + " console.enabled=false");
+        }
         if (kafka.configured() != storage.configured()) {
             throw new ConfigException(
                     (kafka.configured() ? "kafka.bootstrap.servers" : "s3.endpoint")
@@ -65,6 +79,16 @@ public record WorkerConfig(
     /** True when neither Kafka nor S3 is configured and the embedded servers should start. */
     public boolean embedded() {
         return !kafka.configured();
+    }
+
+    /**
+     * Whether {@code run} serves the browser console: as {@code console.enabled} says, and for
+     * {@code auto} only on the embedded development servers, where everything is this machine's.
+     */
+    public boolean consoleEnabled() {
+        return console.enabled() == Console.Enabled.AUTO
+                ? embedded()
+                : console.enabled() == Console.Enabled.ON;
     }
 
     /** A copy pointing at the given broker and S3 endpoint, e.g. the embedded ones. */
@@ -97,6 +121,7 @@ public record WorkerConfig(
                 image,
                 delivery,
                 management,
+                console,
                 pools,
                 embeddedDir);
     }
@@ -582,6 +607,41 @@ public record WorkerConfig(
         public Management {
             if (port < -1 || port > 65535) {
                 throw new ConfigException("management.port must be -1 to 65535, got " + port);
+            }
+        }
+    }
+
+    /**
+     * The browser console ({@code console.*}): a page and a small JSON API that submit real jobs
+     * through S3 and Kafka and show the fleet.
+     *
+     * @param enabled whether it runs: always, never, or only on the embedded development servers
+     * @param host address it binds; loopback unless configured otherwise
+     * @param port its port; 0 for a free one
+     * @param maxJobs how many of its own jobs it remembers, the oldest forgotten first
+     */
+    public record Console(Enabled enabled, String host, int port, int maxJobs) {
+        /** The values of {@code console.enabled}. */
+        public enum Enabled {
+            /** On with the embedded development servers, off against configured Kafka and S3. */
+            AUTO,
+            /** On. */
+            ON,
+            /** Off. */
+            OFF
+        }
+
+        /** Validates ranges. */
+        public Console {
+            Objects.requireNonNull(enabled, "enabled");
+            if (host == null || host.isBlank()) {
+                throw new ConfigException("console.host must name an address, e.g. 127.0.0.1");
+            }
+            if (port < 0 || port > 65535) {
+                throw new ConfigException("console.port must be 0 to 65535, got " + port);
+            }
+            if (maxJobs < 1 || maxJobs > 1_000_000) {
+                throw new ConfigException("console.maxJobs must be 1-1000000, got " + maxJobs);
             }
         }
     }
