@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import org.lamaworker.worker.config.ConfigException;
 import org.lamaworker.worker.config.ConfigLoader;
 import org.lamaworker.worker.config.WorkerConfig;
+import org.lamaworker.worker.console.Console;
 import org.lamaworker.worker.management.JsonLogs;
 import org.lamaworker.worker.management.ManagementServer;
 import org.lamaworker.worker.management.WorkerMetrics;
@@ -66,11 +67,14 @@ public final class RunCommand implements Callable<Integer> {
             System.err.println("Configuration error: " + e.getMessage());
             return 2;
         }
+        // Decided before the embedded servers' addresses are laid over the configuration.
+        boolean consoleOn = config.consoleEnabled();
         if (config.management().jsonLogs()) {
             JsonLogs.enable();
         }
         Tooling.LocalStack dev = null;
         Vertx vertx = null;
+        Console console = null;
         WorkerMetrics metrics = new WorkerMetrics();
         try {
             if (config.embedded()) {
@@ -121,23 +125,32 @@ public final class RunCommand implements Callable<Integer> {
                             server.port());
                 }
                 vertx.deployVerticle(worker).toCompletionStage().toCompletableFuture().get();
+                if (consoleOn) {
+                    console =
+                            Console.start(vertx, config, metrics.registry(), worker::modelId)
+                                    .toCompletionStage()
+                                    .toCompletableFuture()
+                                    .get();
+                    System.out.println("Console: " + console.url());
+                }
             }
         } catch (ExecutionException | RuntimeException | InterruptedException e) {
             Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
             LOG.error("Worker failed to start: {}", cause.getMessage(), cause);
-            close(vertx, dev, metrics, 60_000);
+            close(console, vertx, dev, metrics, 60_000);
             return 1;
         }
         long closeMillis = config.delivery().shutdownGraceMillis() + 30_000;
         CountDownLatch stopped = new CountDownLatch(1);
         Vertx running = vertx;
+        Console page = console;
         Tooling.LocalStack servers = dev;
         Runtime.getRuntime()
                 .addShutdownHook(
                         new Thread(
                                 () -> {
                                     LOG.info("Stopping");
-                                    close(running, servers, metrics, closeMillis);
+                                    close(page, running, servers, metrics, closeMillis);
                                     stopped.countDown();
                                 },
                                 "lama-shutdown"));
@@ -198,9 +211,23 @@ public final class RunCommand implements Callable<Integer> {
         return "worker/target/lama-worker.jar";
     }
 
-    /** Vert.x first (the worker stops in stages), then what it used: dev servers, metrics. */
+    /**
+     * The console first (it submits jobs), then Vert.x (the worker stops in stages), then what it
+     * used: dev servers, metrics.
+     */
     private static void close(
-            Vertx vertx, Tooling.LocalStack dev, WorkerMetrics metrics, long timeoutMillis) {
+            Console console,
+            Vertx vertx,
+            Tooling.LocalStack dev,
+            WorkerMetrics metrics,
+            long timeoutMillis) {
+        if (console != null) {
+            try {
+                console.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                LOG.warn("The console did not close cleanly: {}", e.toString());
+            }
+        }
         if (vertx != null) {
             try {
                 vertx.close()

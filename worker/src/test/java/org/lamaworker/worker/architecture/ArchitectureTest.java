@@ -16,8 +16,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The package graph of the worker runs one way (docs/architecture.md draws it): app -> kafka, job
  * -> admission, pipeline, storage, inference -> image -> config, failure -> protocol, with the full
- * jar's tools above app and management beside kafka and job. A cycle or an upward import fails the
- * build here, with the offending classes named.
+ * jar's tools above app, management beside kafka and job, and the browser console beside job (only
+ * app starts it; it uses kafka, storage, image, management, config and failure). A cycle or an
+ * upward import fails the build here, with the offending classes named.
  */
 class ArchitectureTest {
     private static final String ROOT = "org.lamaworker.worker";
@@ -42,13 +43,15 @@ class ArchitectureTest {
         String tools = "tools", app = "app", kafka = "kafka", job = "job";
         String admission = "admission", pipeline = "pipeline", storage = "storage";
         String inference = "inference", image = "image", management = "management";
-        String config = "config", failure = "failure";
+        String config = "config", failure = "failure", console = "console";
         return layeredArchitecture()
                 .consideringOnlyDependenciesInLayers()
                 .layer(tools)
                 .definedBy(ROOT + ".tools..")
                 .layer(app)
                 .definedBy(ROOT + ".app..")
+                .layer(console)
+                .definedBy(ROOT + ".console..")
                 .layer(job)
                 .definedBy(ROOT + ".job..")
                 .layer(kafka)
@@ -73,22 +76,24 @@ class ArchitectureTest {
                 .mayNotBeAccessedByAnyLayer()
                 .whereLayer(app)
                 .mayOnlyBeAccessedByLayers(tools)
+                .whereLayer(console)
+                .mayOnlyBeAccessedByLayers(app, tools)
                 .whereLayer(job)
                 .mayOnlyBeAccessedByLayers(app, tools)
                 .whereLayer(kafka)
-                .mayOnlyBeAccessedByLayers(job, app, tools)
+                .mayOnlyBeAccessedByLayers(job, console, app, tools)
                 .whereLayer(management)
-                .mayOnlyBeAccessedByLayers(job, kafka, app, tools)
+                .mayOnlyBeAccessedByLayers(job, kafka, console, app, tools)
                 .whereLayer(admission)
                 .mayOnlyBeAccessedByLayers(kafka, job, app, tools)
                 .whereLayer(storage)
-                .mayOnlyBeAccessedByLayers(job, app, tools)
+                .mayOnlyBeAccessedByLayers(job, console, app, tools)
                 .whereLayer(pipeline)
                 .mayOnlyBeAccessedByLayers(admission, job, app, tools)
                 .whereLayer(inference)
                 .mayOnlyBeAccessedByLayers(pipeline, admission, job, app, tools)
                 .whereLayer(image)
-                .mayOnlyBeAccessedByLayers(inference, pipeline, admission, job, app, tools)
+                .mayOnlyBeAccessedByLayers(inference, pipeline, admission, job, console, app, tools)
                 .whereLayer(config)
                 .mayNotAccessAnyLayer()
                 .whereLayer(failure)
