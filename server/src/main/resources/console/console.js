@@ -46,7 +46,7 @@
     $("reference-note").hidden = !config.model.reference;
     fillSelect($("strategy"), config.options.strategies, config.options.defaults.strategy);
     fillSelect($("format"), config.options.formats, config.options.defaults.format, {
-      auto: "auto (the picture's own format)",
+      auto: "auto (as the picture)",
     });
     $("dilate").max = config.options.maxDilatePx;
     $("dilate").value = config.options.defaults.maskDilatePx;

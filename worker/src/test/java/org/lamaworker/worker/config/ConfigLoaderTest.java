@@ -29,6 +29,37 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theConsoleIsOnWithTheEmbeddedServersOnlyUnlessSaid() {
+        Map<String, String> external =
+                Map.of("kafka.bootstrap.servers", "k:9092", "s3.endpoint", "http://s3:9000");
+        WorkerConfig embedded = ConfigLoader.load(null, Map.of(), Map.of());
+        assertThat(embedded.consoleEnabled()).isTrue();
+        assertThat(embedded.console().host()).isEqualTo("127.0.0.1");
+        assertThat(embedded.console().port()).isEqualTo(8082);
+        assertThat(ConfigLoader.load(null, Map.of(), external).consoleEnabled()).isFalse();
+        Map<String, String> enabled = new java.util.HashMap<>(external);
+        enabled.put("console.enabled", "true");
+        assertThat(ConfigLoader.load(null, Map.of(), enabled).consoleEnabled()).isTrue();
+        assertThat(
+                        ConfigLoader.load(null, Map.of("LAMA_CONSOLE_ENABLED", "false"), Map.of())
+                                .consoleEnabled())
+                .isFalse();
+        assertThatThrownBy(
+                        () -> ConfigLoader.load(null, Map.of(), Map.of("console.enabled", "yes")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("console.enabled must be auto, true or false");
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), Map.of("console.port", "70000")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("console.port");
+        // The console writes to s3.bucket: a bucket jobs may not use cannot be its.
+        enabled.put("storage.allowedBuckets", "photos");
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), enabled))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("storage.allowedBuckets")
+                .hasMessageContaining("console.enabled=false");
+    }
+
+    @Test
     void theAttemptsTopicFollowsTheJobsTopicUnlessNamedOrTurnedOff() {
         assertThat(ConfigLoader.load(null, Map.of(), Map.of()).kafka().attemptsTopic())
                 .isEqualTo("inpaint.jobs.attempts");

@@ -77,7 +77,16 @@ public final class DebianTools {
     }
 
     /** Makes sure a command exists, installing its package when allowed. */
-    public static synchronized void require(String command, String debianPackage) {
+    public static void require(String command, String debianPackage) {
+        require(command, debianPackage, "the fidelity tests check outputs with it");
+    }
+
+    /**
+     * Makes sure a command exists, installing its package when allowed.
+     *
+     * @param usedFor what needs it, for the message when it cannot be had
+     */
+    public static synchronized void require(String command, String debianPackage, String usedFor) {
         if (INSTALLED.contains(command) || onPath(command)) {
             INSTALLED.add(command);
             return;
@@ -93,7 +102,8 @@ public final class DebianTools {
                             + debianPackage
                             + " (apt-get install "
                             + debianPackage
-                            + "); the fidelity tests check outputs with it");
+                            + "); "
+                            + usedFor);
         }
         INSTALLED.add(command);
     }
