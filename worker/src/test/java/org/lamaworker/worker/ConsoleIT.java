@@ -129,6 +129,11 @@ class ConsoleIT {
 
                 // The real path: the job's one result on Kafka, its objects under console/.
                 InpaintResult result = results.await(Set.of(jobId), WAIT).get(jobId);
+                // Its start on the attempts topic reached the console too (the running state).
+                JsonObject view = new JsonObject(getText(url + "api/jobs/" + jobId));
+                assertThat(view.getString("state")).isEqualTo("succeeded");
+                assertThat(view.getLong("startedAt")).as(view.encode()).isNotNull();
+                assertThat(view.getString("workerId")).isEqualTo(run);
                 assertThat(result.status()).isEqualTo(JobStatus.SUCCEEDED);
                 assertThat(result.output().key()).isEqualTo("console/" + jobId + "/result.png");
                 BufferedImage mask =
@@ -189,7 +194,7 @@ class ConsoleIT {
                                                         + " return e.scrollWidth <= e.clientWidth;"))
                         .isTrue();
                 saveScreenshot(browser, "console-tablet.png", false);
-                browser.manage().window().setSize(new Dimension(1400, 2050));
+                browser.manage().window().setSize(new Dimension(1400, 2150));
 
                 // A mask of another size than the picture's, sent through the API: the worker
                 // fails the job, and the page that follows it shows the code.
@@ -258,7 +263,7 @@ class ConsoleIT {
                 "--no-sandbox",
                 "--disable-gpu",
                 "--disable-dev-shm-usage",
-                "--window-size=1400,2050");
+                "--window-size=1400,2150");
         ChromeDriverService service =
                 new ChromeDriverService.Builder()
                         .usingDriverExecutable(new File("/usr/bin/chromedriver"))
@@ -312,6 +317,16 @@ class ConsoleIT {
                 s3.getObject(GetObjectArgs.builder().bucket(bucket).object(key).build())) {
             return in.readAllBytes();
         }
+    }
+
+    private static String getText(String url) throws Exception {
+        HttpResponse<String> response =
+                HttpClient.newHttpClient()
+                        .send(
+                                HttpRequest.newBuilder(URI.create(url)).build(),
+                                HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        return response.body();
     }
 
     private static byte[] download(String url, String jobId) throws Exception {

@@ -74,12 +74,20 @@ final class ConsoleJobs {
         jobs.remove(jobId);
     }
 
-    /** A start record of the job appeared on the attempts topic. */
+    /**
+     * A start record of the job appeared on the attempts topic. Its result may have been read first
+     * (another topic, another partition): the start is noted all the same, the state kept.
+     */
     synchronized void started(String jobId, long nowMillis) {
         Entry entry = jobs.get(jobId);
-        if (entry != null && entry.state == State.QUEUED) {
-            entry.state = State.RUNNING;
+        if (entry == null) {
+            return;
+        }
+        if (entry.startedAt == 0) {
             entry.startedAt = nowMillis;
+        }
+        if (entry.state == State.QUEUED) {
+            entry.state = State.RUNNING;
         }
     }
 

@@ -47,6 +47,7 @@ final class FleetView {
 
     private record Sample(
             long at,
+            long millis,
             long events,
             double jobsPerSecond,
             Long lag,
@@ -145,6 +146,7 @@ final class FleetView {
         history.addLast(
                 new Sample(
                         now,
+                        lastSampleAt == 0 ? 0 : now - lastSampleAt,
                         eventsSinceSample,
                         seconds > 0 ? eventsSinceSample / seconds : 0,
                         lag,
@@ -161,19 +163,19 @@ final class FleetView {
         workers.values().removeIf(w -> now - w.lastSeen > WORKER_WINDOW_MILLIS);
     }
 
-    /** Jobs finished per second over the last half minute of samples. */
+    /** Jobs finished per second over the samples of the last half minute. */
     private double jobsPerSecond(long now) {
         long events = 0;
-        long from = now;
+        long millis = 0;
         for (Iterator<Sample> it = history.descendingIterator(); it.hasNext(); ) {
             Sample sample = it.next();
-            if (now - sample.at() > RATE_WINDOW_MILLIS) {
+            if (now - sample.at() >= RATE_WINDOW_MILLIS) {
                 break;
             }
             events += sample.events();
-            from = sample.at() - SAMPLE_MILLIS;
+            millis += sample.millis();
         }
-        return from >= now ? 0 : events * 1000.0 / (now - from);
+        return millis == 0 ? 0 : events * 1000.0 / millis;
     }
 
     /** The fleet as {@code GET /api/fleet} shows it. */

@@ -138,8 +138,9 @@ final class TopicFollower {
                         found.add(partition);
                     }
                 }
-            } catch (org.apache.kafka.common.errors.TimeoutException e) {
-                LOG.debug("No answer about {} yet: {}", topic, e.getMessage());
+            } catch (org.apache.kafka.common.KafkaException e) {
+                // Not there yet, or the broker does not answer: asked again at the next refresh.
+                LOG.debug("No partitions of {} yet: {}", topic, e.toString());
             }
         }
         if (found.isEmpty()) {
