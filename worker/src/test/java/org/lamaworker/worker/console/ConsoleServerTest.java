@@ -30,6 +30,8 @@ import org.lamaworker.protocol.InpaintResult;
 import org.lamaworker.protocol.ObjectRef;
 import org.lamaworker.protocol.OutputObject;
 import org.lamaworker.protocol.Timings;
+import org.lamaworker.worker.config.WorkerConfig;
+import org.lamaworker.worker.job.AccessPolicy;
 import org.lamaworker.worker.testing.Corpus;
 
 /**
@@ -203,6 +205,48 @@ class ConsoleServerTest {
         assertThat(auto.statusCode()).isEqualTo(202);
         assertThat(produced.get(1).output().key()).endsWith("/result.jpg");
         assertThat(produced.get(1).options().format()).isEqualTo("jpeg");
+    }
+
+    @Test
+    void withAnOutputPrefixTheOutputLiesUnderItWhereTheWorkerAcceptsIt() {
+        ConsoleServer prefixed =
+                new ConsoleServer(
+                        new ConsoleServer.Settings(
+                                "worker-1",
+                                () -> null,
+                                false,
+                                MAX_BYTES,
+                                MAX_PIXELS,
+                                "inpaint",
+                                "results/",
+                                "webp",
+                                new JsonObject(),
+                                "inpaint.jobs"),
+                        null,
+                        jobs,
+                        JsonObject::new,
+                        System::currentTimeMillis);
+        InpaintJob job =
+                prefixed.job(
+                        "console-1",
+                        new ObjectRef("inpaint", "console/console-1/image.png"),
+                        new ObjectRef("inpaint", "console/console-1/mask.png"),
+                        null,
+                        new PictureHeader("png", 10, 10));
+        // No format given: the worker's output.format (webp here) names it.
+        assertThat(job.output())
+                .isEqualTo(new ObjectRef("inpaint", "results/console/console-1/result.webp"));
+        WorkerConfig.Storage storage =
+                new WorkerConfig.Storage(
+                        URI.create("http://s3:9000"),
+                        "us-east-1",
+                        null,
+                        null,
+                        "inpaint",
+                        null,
+                        java.util.Set.of("inpaint"),
+                        "results/");
+        assertThat(new AccessPolicy(storage).check(job).resolve("webp")).isEqualTo(job.output());
     }
 
     @Test
