@@ -55,11 +55,7 @@ public record WorkerConfig(
         Objects.requireNonNull(console, "console");
         Objects.requireNonNull(pools, "pools");
         Objects.requireNonNull(embeddedDir, "embeddedDir");
-        boolean consoleOn =
-                console.enabled() == Console.Enabled.AUTO
-                        ? !kafka.configured()
-                        : console.enabled() == Console.Enabled.ON;
-        if (consoleOn && !storage.bucketAllowed(storage.bucket())) {
+        if (console.enabled() == Console.Enabled.ON && !storage.bucketAllowed(storage.bucket())) {
             throw new ConfigException(
                     "the console writes to s3.bucket "
                             + storage.bucket()
@@ -83,12 +79,15 @@ public record WorkerConfig(
 
     /**
      * Whether {@code run} serves the browser console: as {@code console.enabled} says, and for
-     * {@code auto} only on the embedded development servers, where everything is this machine's.
+     * {@code auto} only on the embedded development servers, where everything is this machine's,
+     * and only if jobs may use {@code s3.bucket}, where it writes.
      */
     public boolean consoleEnabled() {
-        return console.enabled() == Console.Enabled.AUTO
-                ? embedded()
-                : console.enabled() == Console.Enabled.ON;
+        return switch (console.enabled()) {
+            case AUTO -> embedded() && storage.bucketAllowed(storage.bucket());
+            case ON -> true;
+            case OFF -> false;
+        };
     }
 
     /** A copy pointing at the given broker and S3 endpoint, e.g. the embedded ones. */

@@ -51,7 +51,13 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), Map.of("console.port", "70000")))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("console.port");
-        // The console writes to s3.bucket: a bucket jobs may not use cannot be its.
+        // The console writes to s3.bucket: a bucket jobs may not use cannot be its. Asked for,
+        // that is an error; on by default (auto), the console stays off.
+        assertThat(
+                        ConfigLoader.load(
+                                        null, Map.of(), Map.of("storage.allowedBuckets", "photos"))
+                                .consoleEnabled())
+                .isFalse();
         enabled.put("storage.allowedBuckets", "photos");
         assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), enabled))
                 .isInstanceOf(ConfigException.class)
