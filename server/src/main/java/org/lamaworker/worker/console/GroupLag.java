@@ -14,19 +14,20 @@ import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
+import org.lamaworker.worker.config.Lane;
 import org.lamaworker.worker.config.WorkerConfig;
 
 /**
  * The fleet's backlog as Kafka sees it: for the consumer group ({@code kafka.group.id}), the
  * records not yet committed, summed over the partitions it has committed offsets for and those of
- * the jobs topic (a partition never committed counts from its beginning). Asked through the admin
- * client, whose calls answer asynchronously: nothing blocks a thread. It creates its admin client
- * and closes it.
+ * every jobs topic, each lane's (a partition never committed counts from its beginning). Asked
+ * through the admin client, whose calls answer asynchronously: nothing blocks a thread. It creates
+ * its admin client and closes it.
  */
 final class GroupLag implements AutoCloseable {
     private final Admin admin;
     private final String groupId;
-    private final String jobsTopic;
+    private final List<String> jobsTopics;
 
     GroupLag(WorkerConfig.Kafka kafka, String clientId) {
         Map<String, Object> config = new HashMap<>(kafka.clientProperties());
@@ -37,7 +38,7 @@ final class GroupLag implements AutoCloseable {
         config.remove("group.id");
         this.admin = Admin.create(config);
         this.groupId = kafka.groupId();
-        this.jobsTopic = kafka.jobsTopic();
+        this.jobsTopics = kafka.lanes().stream().map(Lane::topic).toList();
     }
 
     /** The group's lag now, in records. */
@@ -47,10 +48,10 @@ final class GroupLag implements AutoCloseable {
                         .partitionsToOffsetAndMetadata()
                         .toCompletionStage();
         CompletionStage<Map<String, TopicDescription>> topics =
-                admin.describeTopics(List.of(jobsTopic))
+                admin.describeTopics(jobsTopics)
                         .allTopicNames()
                         .toCompletionStage()
-                        // A jobs topic not created yet has no backlog.
+                        // Jobs topics not created yet have no backlog.
                         .exceptionally(e -> Map.of());
         return committed
                 .thenCombine(topics, GroupLag::partitions)
