@@ -26,7 +26,10 @@ public record Lane(String topic, int weight) {
 
     /** Validates the topic name and the weight. */
     public Lane {
-        if (topic == null || !TOPIC.matcher(topic).matches()) {
+        if (topic == null
+                || !TOPIC.matcher(topic).matches()
+                || topic.equals(".")
+                || topic.equals("..")) {
             throw new ConfigException(
                     "topics.jobs: '"
                             + topic

@@ -178,6 +178,28 @@ public record WorkerConfig(
             if (lanes.stream().map(Lane::topic).distinct().count() != lanes.size()) {
                 throw new ConfigException("topics.jobs names a topic twice: " + lanes);
             }
+            // A jobs topic that is also written to by the worker would feed its own output back
+            // to it: a FAILED result or a dead-lettered record read as a job fails again, forever.
+            Map<String, String> written = new java.util.LinkedHashMap<>();
+            written.put("topics.results", resultsTopic);
+            written.put("topics.events", eventsTopic);
+            written.put("topics.deadLetter", deadLetterTopic);
+            written.put("topics.attempts", attemptsTopic);
+            for (Lane lane : lanes) {
+                for (Map.Entry<String, String> other : written.entrySet()) {
+                    if (lane.topic().equals(other.getValue())) {
+                        throw new ConfigException(
+                                "topics.jobs and "
+                                        + other.getKey()
+                                        + " both name "
+                                        + lane.topic()
+                                        + ": the worker would read what it writes there as jobs;"
+                                        + " give "
+                                        + other.getKey()
+                                        + " a topic of its own");
+                    }
+                }
+            }
             clientProperties = Map.copyOf(clientProperties);
         }
 

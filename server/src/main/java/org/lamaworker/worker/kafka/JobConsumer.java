@@ -316,6 +316,9 @@ public final class JobConsumer {
         }
         partitions.forEach(oldestWaiting::remove);
         noteLanes();
+        // A lane whose waiting records all belonged to revoked partitions has nothing waiting
+        // now: it must not stay paused (nor pause the partitions it is assigned next).
+        updatePauseState();
         notePausedCount();
         assignmentListener.accept(Set.copyOf(assigned));
     }

@@ -62,6 +62,41 @@ class LaneConfigTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessage("topics.jobs must not be empty");
         assertThatThrownBy(() -> Lane.parseAll("a,b,a")).hasMessageContaining("names a twice");
+        // Kafka's pattern allows them, Kafka does not.
+        assertThatThrownBy(() -> kafka("a:2,..:1"))
+                .hasMessageContaining("'..' is not a Kafka topic name");
+        assertThatThrownBy(() -> kafka(".")).hasMessageContaining("'.' is not a Kafka topic name");
         assertThat(Lane.parseAll("x")).isEqualTo(List.of(new Lane("x", 1)));
+    }
+
+    @Test
+    void aLaneMayNotBeATopicTheWorkerWritesTo() {
+        for (Map.Entry<String, String> clash :
+                Map.of(
+                                "LAMA_TOPICS_RESULTS", "topics.results",
+                                "LAMA_TOPICS_EVENTS", "topics.events",
+                                "LAMA_TOPICS_DEAD_LETTER", "topics.deadLetter",
+                                "LAMA_TOPICS_ATTEMPTS", "topics.attempts")
+                        .entrySet()) {
+            assertThatThrownBy(
+                            () ->
+                                    ConfigLoader.load(
+                                            null,
+                                            Map.of(
+                                                    "LAMA_TOPICS_JOBS",
+                                                    "inpaint.jobs.interactive:8,shared:1",
+                                                    clash.getKey(),
+                                                    "shared"),
+                                            Map.of()))
+                    .as(clash.getValue())
+                    .isInstanceOf(ConfigException.class)
+                    .hasMessage(
+                            "topics.jobs and "
+                                    + clash.getValue()
+                                    + " both name shared: the worker would read what it writes"
+                                    + " there as jobs; give "
+                                    + clash.getValue()
+                                    + " a topic of its own");
+        }
     }
 }

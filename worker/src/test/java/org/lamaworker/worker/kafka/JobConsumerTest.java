@@ -448,6 +448,41 @@ class JobConsumerTest {
     }
 
     @Test
+    void aLaneWhoseWaitingRecordsAreAllRevokedIsResumed() throws Exception {
+        List<TopicPartition> interactive = lanePartitions("interactive", 1);
+        List<TopicPartition> batch = lanePartitions("batch", 2);
+        start(1, List.of(new Lane("interactive", 8), new Lane("batch", 1)));
+        addRecords(
+                () -> mock.rebalance(concat(interactive, batch)),
+                batch.get(0),
+                batch.get(0),
+                batch.get(0));
+        Handed running = nextHanded();
+        await(() -> lane("batch").waiting() == 2, "two batch records waiting");
+        await(() -> mock.paused().containsAll(batch), "the batch lane paused");
+
+        // batch-0, which holds every waiting record, goes to another worker: the lane has nothing
+        // waiting, so what it keeps (batch-1) must fetch again, not wait for a job to end.
+        onContext(
+                () -> {
+                    mock.rebalance(concat(interactive, batch.subList(1, 2)));
+                    return Future.succeededFuture();
+                });
+        await(() -> !lane("batch").paused(), "the batch lane resumed");
+        await(() -> !mock.paused().contains(batch.get(1)), "batch-1 fetching");
+        assertThat(lane("batch").waiting()).isZero();
+        assertThat(consumer.pausedPartitions()).isZero();
+
+        // And a record on batch-1 runs once the place frees.
+        addRecords(() -> {}, batch.get(1));
+        succeed(running);
+        Handed next = nextHanded();
+        assertThat(next.record().topic()).isEqualTo("batch");
+        assertThat(next.record().partition()).isEqualTo(1);
+        succeed(next);
+    }
+
+    @Test
     void aRefusedResumeIsRepairedLaneByLane() throws Exception {
         List<TopicPartition> interactive = lanePartitions("interactive", 3);
         List<TopicPartition> batch = lanePartitions("batch", 3);
