@@ -16,6 +16,8 @@
     strokes: [], // {mode: "paint"|"erase"|"clear", size, points: [[x, y], ...]}
     current: null,
     mode: "paint",
+    keyAt: null, // the keyboard brush's position, [x, y] in picture pixels
+    keyStroke: null, // the stroke the keyboard brush paints while it is down
     jobId: null,
     pollTimer: null,
   };
@@ -118,7 +120,10 @@
       canvas.width = state.width;
       canvas.height = state.height;
       state.strokes = [];
+      state.keyAt = [state.width / 2, state.height / 2];
+      state.keyStroke = null;
       redraw();
+      placeKeyCursor();
       $("stage").hidden = false;
       setInfo(name + ": " + state.width + "x" + state.height + ", " + blob.size
         + " bytes. Paint over what to remove.");
@@ -253,6 +258,73 @@
   canvas.addEventListener("pointerup", endStroke);
   canvas.addEventListener("pointercancel", endStroke);
 
+  // The keyboard brush, for painting without a pointer: with the mask focused, the arrow keys
+  // move it (Shift: farther), Space puts it down (a dab) or lifts it, and while it is down every
+  // move paints; Escape lifts it. A ring shows where it is and how large.
+  function placeKeyCursor() {
+    const ring = $("key-cursor");
+    if (!state.keyAt || canvas.width === 0) {
+      return;
+    }
+    const size = brushInPicturePixels();
+    ring.style.left = (100 * state.keyAt[0]) / canvas.width + "%";
+    ring.style.top = (100 * state.keyAt[1]) / canvas.height + "%";
+    ring.style.width = (100 * size) / canvas.width + "%";
+    ring.style.aspectRatio = "1";
+    ring.classList.toggle("down", state.keyStroke !== null);
+  }
+  function announce(text) {
+    $("key-status").textContent = text;
+  }
+  function keyBrushUp() {
+    if (state.keyStroke) {
+      state.keyStroke = null;
+      updateButtons();
+      announce("Brush lifted.");
+    }
+    placeKeyCursor();
+  }
+  canvas.addEventListener("keydown", (e) => {
+    if (!state.file || !state.keyAt || e.ctrlKey || e.metaKey || e.altKey) {
+      return;
+    }
+    const step = brushInPicturePixels() / (e.shiftKey ? 1 : 4);
+    const moves = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+    if (moves[e.key]) {
+      const [dx, dy] = moves[e.key];
+      state.keyAt = [
+        Math.min(canvas.width - 1, Math.max(0, state.keyAt[0] + dx * step)),
+        Math.min(canvas.height - 1, Math.max(0, state.keyAt[1] + dy * step)),
+      ];
+      if (state.keyStroke) {
+        state.keyStroke.points.push(state.keyAt.slice());
+        redraw();
+      }
+      placeKeyCursor();
+    } else if (e.key === " ") {
+      if (e.repeat) {
+        e.preventDefault();
+        return;
+      }
+      if (state.keyStroke) {
+        keyBrushUp();
+      } else {
+        state.keyStroke = { mode: state.mode, size: brushInPicturePixels(), points: [state.keyAt.slice()] };
+        state.strokes.push(state.keyStroke);
+        drawStroke(state.keyStroke);
+        updateButtons();
+        placeKeyCursor();
+        announce((state.mode === "erase" ? "Eraser" : "Brush") + " down: arrow keys paint.");
+      }
+    } else if (e.key === "Escape") {
+      keyBrushUp();
+    } else {
+      return;
+    }
+    e.preventDefault();
+  });
+  canvas.addEventListener("blur", keyBrushUp);
+
   function setMode(mode) {
     state.mode = mode;
     $("mode-brush").setAttribute("aria-pressed", String(mode === "paint"));
@@ -263,13 +335,18 @@
 
   function undo() {
     if (state.strokes.length) {
-      state.strokes.pop();
+      if (state.strokes.pop() === state.keyStroke) {
+        state.keyStroke = null;
+        placeKeyCursor();
+      }
       redraw();
       updateButtons();
     }
   }
   function clearMask() {
     if (state.strokes.length && state.strokes[state.strokes.length - 1].mode !== "clear") {
+      state.keyStroke = null;
+      placeKeyCursor();
       state.strokes.push({ mode: "clear" });
       redraw();
       updateButtons();
@@ -280,6 +357,7 @@
 
   $("brush-size").addEventListener("input", (e) => {
     $("brush-size-value").textContent = e.target.value;
+    placeKeyCursor();
   });
   function setOpacity(value) {
     canvas.style.opacity = String(value / 100);

@@ -39,6 +39,7 @@ import org.lamaworker.worker.testing.WorkerProcess;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.Keys;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -205,6 +206,47 @@ class ConsoleIT {
                 assertThat(text(browser, "error-code")).isEqualTo("MASK_SIZE_MISMATCH");
                 InpaintResult failed = results.await(Set.of(failing), WAIT).get(failing);
                 assertThat(failed.error().code()).isEqualTo("MASK_SIZE_MISMATCH");
+
+                // Painting without a pointer: Tab reaches the mask, Space puts the keyboard
+                // brush down at the centre, the arrow keys paint to the right, Space lifts it.
+                browser.get(url);
+                wait.until(b -> text(b, "worker-id").equals(run));
+                browser.findElement(By.id("file"))
+                        .sendKeys(picture.resolve("coffee.png").toAbsolutePath().toString());
+                WebElement mask2 = browser.findElement(By.id("mask-canvas"));
+                wait.until(b -> "600".equals(mask2.getDomAttribute("width")));
+                script(browser, "document.getElementById('mask-opacity').focus();");
+                new Actions(browser).sendKeys(Keys.TAB).perform();
+                assertThat(script(browser, "return document.activeElement.id;"))
+                        .isEqualTo("mask-canvas");
+                Actions keys = new Actions(browser).sendKeys(Keys.SPACE);
+                for (int i = 0; i < 8; i++) {
+                    keys.sendKeys(Keys.ARROW_RIGHT);
+                }
+                keys.sendKeys(Keys.SPACE).perform();
+                // (a live region, visually hidden: read its text, not what is shown)
+                wait.until(
+                        b ->
+                                "Brush lifted."
+                                        .equals(
+                                                script(
+                                                        b,
+                                                        "return document.getElementById("
+                                                                + "'key-status').textContent;")));
+                assertThat(browser.findElement(By.id("submit")).isEnabled()).isTrue();
+                String alphaAt =
+                        "const c = document.getElementById('mask-canvas').getContext('2d');"
+                                + " return c.getImageData(arguments[0], arguments[1], 1, 1)"
+                                + ".data[3];";
+                assertThat(((Number) script(browser, alphaAt, 300, 200)).intValue())
+                        .as("painted where the brush went down")
+                        .isPositive();
+                assertThat(((Number) script(browser, alphaAt, 350, 200)).intValue())
+                        .as("painted along the arrow keys' way")
+                        .isPositive();
+                assertThat(((Number) script(browser, alphaAt, 300, 320)).intValue())
+                        .as("not painted far from it")
+                        .isZero();
             } finally {
                 browser.quit();
             }
@@ -285,8 +327,8 @@ class ConsoleIT {
         return "succeeded".equals(state) || "failed".equals(state);
     }
 
-    private static Object script(WebDriver browser, String script) {
-        return ((JavascriptExecutor) browser).executeScript(script);
+    private static Object script(WebDriver browser, String script, Object... arguments) {
+        return ((JavascriptExecutor) browser).executeScript(script, arguments);
     }
 
     /**

@@ -92,11 +92,32 @@ public final class Console {
         WorkerExecutor pool = vertx.createSharedWorkerExecutor("lama-console", POOL_THREADS);
         // Outputs may be larger than the inputs the limit is for (a JPEG written as PNG).
         long readLimit = Math.min(Integer.MAX_VALUE - 64L, 4 * config.image().maxBytes());
-        ObjectStore store = new ObjectStore(vertx, config.storage(), pool, readLimit);
-        KafkaProducer<String, byte[]> producer = producer(vertx, kafka, config.workerId());
+        // A client that cannot be built (a bad kafka.* setting, an unreadable s3.caFile) fails the
+        // start; what was built before it is closed.
+        ObjectStore store;
+        try {
+            store = new ObjectStore(vertx, config.storage(), pool, readLimit);
+        } catch (RuntimeException e) {
+            return pool.close().transform(ar -> Future.failedFuture(e));
+        }
+        KafkaProducer<String, byte[]> producer;
+        try {
+            producer = producer(vertx, kafka, config.workerId());
+        } catch (RuntimeException e) {
+            store.close();
+            return pool.close().transform(ar -> Future.failedFuture(e));
+        }
+        GroupLag lag;
+        try {
+            lag = new GroupLag(kafka, config.workerId());
+        } catch (RuntimeException e) {
+            store.close();
+            return producer.close()
+                    .transform(ar -> pool.close())
+                    .transform(ar -> Future.failedFuture(e));
+        }
         TopicFollower follower =
                 new TopicFollower(kafka, config.workerId(), jobs, fleet, System::currentTimeMillis);
-        GroupLag lag = new GroupLag(kafka, config.workerId());
         ConsoleServer.Gateway gateway =
                 new ConsoleServer.Gateway() {
                     @Override
@@ -133,6 +154,7 @@ public final class Console {
                                 defaults(config),
                                 kafka.jobsTopic()),
                         gateway,
+                        pool,
                         jobs,
                         () ->
                                 fleet.view(

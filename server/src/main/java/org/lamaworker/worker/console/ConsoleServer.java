@@ -2,6 +2,7 @@ package org.lamaworker.worker.console;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
@@ -19,6 +20,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
@@ -36,14 +38,18 @@ import org.slf4j.LoggerFactory;
  * The console's HTTP side: the page's static files from the jar and a small JSON API, nothing else.
  * Uploads are checked here (size, declared pixels, options) before anything reaches storage or
  * Kafka, which {@link Gateway} does; the same checks the worker makes later, so that the page gets
- * a specific answer at once instead of a failed job. Everything runs on the event loop: the only
- * blocking work, reading a picture's header, reads a few bytes of a buffer already in memory.
+ * a specific answer at once instead of a failed job. Requests are answered on the event loop; the
+ * one piece of CPU work, reading the pictures' headers (ImageIO, whose first use loads its plugin
+ * registry), runs on the console's pool. At most {@value #MAX_UPLOADS} uploads and {@value
+ * #MAX_DOWNLOADS} output downloads are under way at once, each held in memory whole, so what the
+ * console holds stays a few pictures; more are answered 503.
  *
  * <p>Calls: {@code GET /api/config}, {@code POST /api/jobs} (multipart: {@code image}, {@code
  * mask}, {@code options}), {@code GET /api/jobs/ID}, {@code GET /api/jobs/ID/output}, {@code GET
- * /api/fleet}. Other paths answer 404, other methods 405. Bound to loopback, it answers only
- * requests addressed to loopback names (a web page cannot reach it through DNS rebinding), and a
- * POST from a page of another origin is refused.
+ * /api/fleet}. Other paths answer 404, other methods 405. It answers only requests addressed to an
+ * IP address, {@code localhost} or the configured host name, loopback ones only when bound to
+ * loopback, so that a web page cannot reach it through DNS rebinding (which needs a name the
+ * attacker controls); and a POST from a page of another origin is refused.
  */
 final class ConsoleServer {
     private static final Logger LOG = LoggerFactory.getLogger(ConsoleServer.class);
@@ -116,23 +122,41 @@ final class ConsoleServer {
             Pattern.compile("/api/jobs/([A-Za-z0-9._-]{1,128})/output");
     private static final SecureRandom RANDOM = new SecureRandom();
 
+    /** Uploads under way at once: each holds up to {@code image.maxBytes} and its mask. */
+    static final int MAX_UPLOADS = 2;
+
+    /** Output downloads under way at once: each holds one output. */
+    static final int MAX_DOWNLOADS = 2;
+
+    private static final Pattern IPV4 =
+            Pattern.compile(
+                    "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}");
+
     private final Settings settings;
     private final Gateway gateway;
     private final ConsoleJobs jobs;
     private final Supplier<JsonObject> fleet;
     private final LongSupplier clock;
     private final StaticFiles files;
+    private final WorkerExecutor blocking;
+    private final AtomicInteger uploads = new AtomicInteger();
+    private final AtomicInteger downloads = new AtomicInteger();
     private HttpServer server;
-    private boolean loopback;
+    private String bindHost = "127.0.0.1";
 
+    /**
+     * @param blocking the console's pool, for reading the uploads' headers off the event loop
+     */
     ConsoleServer(
             Settings settings,
             Gateway gateway,
+            WorkerExecutor blocking,
             ConsoleJobs jobs,
             Supplier<JsonObject> fleet,
             LongSupplier clock) {
         this.settings = settings;
         this.gateway = gateway;
+        this.blocking = blocking;
         this.jobs = jobs;
         this.fleet = fleet;
         this.clock = clock;
@@ -141,7 +165,13 @@ final class ConsoleServer {
 
     /** Starts listening; fails naming {@code console.port} when the port is taken. */
     Future<ConsoleServer> listen(Vertx vertx, String host, int port) {
-        this.loopback = isLoopback(host);
+        this.bindHost = host;
+        if (!isLoopback(host)) {
+            LOG.warn(
+                    "The console listens on {}, beyond this machine, and has no login: whoever"
+                            + " reaches it can submit jobs; put your own access control in front",
+                    host);
+        }
         HttpServerOptions options =
                 new HttpServerOptions()
                         // Decided per request: a body over the limit is refused before it is sent.
@@ -195,8 +225,16 @@ final class ConsoleServer {
                 .putHeader("X-Frame-Options", "DENY")
                 .putHeader("Referrer-Policy", "no-referrer")
                 .putHeader("Cache-Control", "no-store");
-        if (loopback && !loopbackAuthority(request.authority())) {
-            error(request, 403, "this console answers only requests to localhost or 127.0.0.1");
+        HostAndPort authority = request.authority();
+        if (authority == null || !hostAllowed(authority.host(), bindHost)) {
+            error(
+                    request,
+                    403,
+                    isLoopback(bindHost)
+                            ? "this console answers only requests to localhost or 127.0.0.1"
+                            : "this console answers only requests to an IP address, localhost or "
+                                    + bindHost
+                                    + " (console.host)");
             return;
         }
         String path = request.path();
@@ -334,9 +372,13 @@ final class ConsoleServer {
             error(request, 409, "job " + id + " has no output: it has not succeeded");
             return;
         }
+        if (!take(downloads, MAX_DOWNLOADS, request, "downloads")) {
+            return;
+        }
         boolean download = "1".equals(request.getParam("download"));
         String extension = ref.key().substring(ref.key().lastIndexOf('.') + 1);
         gateway.read(ref)
+                .onComplete(ar -> downloads.decrementAndGet())
                 .onSuccess(
                         bytes -> {
                             HttpServerResponse response = request.response();
@@ -414,6 +456,21 @@ final class ConsoleServer {
                 return;
             }
         }
+        if (!take(uploads, MAX_UPLOADS, request, "uploads")) {
+            return;
+        }
+        AtomicInteger held = new AtomicInteger(1);
+        Runnable release =
+                () -> {
+                    if (held.getAndSet(0) == 1) {
+                        uploads.decrementAndGet();
+                    }
+                };
+        request.response().endHandler(v -> release.run());
+        request.response().closeHandler(v -> release.run());
+        // Without a length the body's size is known only as it arrives: the first part over its
+        // cap ends the request there, instead of reading (and dropping) the rest.
+        boolean chunked = length == null;
         if ("100-continue".equalsIgnoreCase(request.getHeader(HttpHeaders.EXPECT))) {
             request.response().writeContinue();
         }
@@ -434,6 +491,9 @@ final class ConsoleServer {
                                 "unexpected part "
                                         + printable(name)
                                         + ": send one image, one mask and the options");
+                        if (chunked) {
+                            endAndClose(request, upload.status, upload.refusal);
+                        }
                     } else {
                         upload.parts.put(name, Buffer.buffer());
                         upload.fileNames.put(name, part.filename());
@@ -456,6 +516,9 @@ final class ConsoleServer {
                                                             + limit
                                                             + " bytes");
                                     upload.parts.remove(name);
+                                    if (chunked) {
+                                        endAndClose(request, upload.status, upload.refusal);
+                                    }
                                     return;
                                 }
                                 into.appendBuffer(chunk);
@@ -494,7 +557,33 @@ final class ConsoleServer {
         }
         byte[] image = imagePart.getBytes();
         byte[] mask = maskPart.getBytes();
-        PictureHeader picture = PictureHeader.read(image);
+        upload.parts.clear();
+        blocking.<PictureHeader[]>executeBlocking(
+                        () ->
+                                new PictureHeader[] {
+                                    PictureHeader.read(image), PictureHeader.read(mask)
+                                },
+                        false)
+                .onSuccess(headers -> accept(request, upload, optionsText, image, mask, headers))
+                .onFailure(
+                        e -> {
+                            LOG.warn(
+                                    "Console upload's headers could not be read: {}", e.toString());
+                            error(
+                                    request,
+                                    500,
+                                    "the console failed on this request; see the worker's log");
+                        });
+    }
+
+    private void accept(
+            HttpServerRequest request,
+            Upload upload,
+            String optionsText,
+            byte[] image,
+            byte[] mask,
+            PictureHeader[] headers) {
+        PictureHeader picture = headers[0];
         if (picture == null) {
             error(
                     request,
@@ -517,7 +606,7 @@ final class ConsoleServer {
                             + " (image.maxPixels)");
             return;
         }
-        PictureHeader maskHeader = PictureHeader.read(mask);
+        PictureHeader maskHeader = headers[1];
         if (maskHeader == null || !maskHeader.format().equals("png")) {
             error(request, 415, "the mask must be a PNG (white = fill, black = keep)");
             return;
@@ -664,12 +753,37 @@ final class ConsoleServer {
         return bytes;
     }
 
+    /**
+     * Takes one of a limited number of places, or answers 503: each place holds a picture in
+     * memory. The rest of a refused upload's body is not read.
+     */
+    private static boolean take(
+            AtomicInteger count, int max, HttpServerRequest request, String what) {
+        if (count.incrementAndGet() <= max) {
+            return true;
+        }
+        count.decrementAndGet();
+        request.response().putHeader("Retry-After", "1");
+        endAndClose(
+                request,
+                503,
+                "this console has " + max + " " + what + " under way; try again in a moment");
+        return false;
+    }
+
+    /** Answers, then closes the connection: the rest of the request's body is not read. */
+    private static void endAndClose(HttpServerRequest request, int status, String message) {
+        if (request.response().ended()) {
+            return;
+        }
+        request.response().putHeader(HttpHeaders.CONNECTION, "close");
+        error(request, status, message);
+        request.connection().close();
+    }
+
     private void tooLarge(HttpServerRequest request, String what) {
         // The rest of the body is not read: the connection closes after the answer.
-        request.response()
-                .putHeader(HttpHeaders.CONNECTION, "close")
-                .endHandler(v -> request.connection().close());
-        error(
+        endAndClose(
                 request,
                 413,
                 "the upload is "
@@ -701,14 +815,29 @@ final class ConsoleServer {
         return clean.length() > 100 ? clean.substring(0, 100) + "..." : clean;
     }
 
+    /** Whether a host (a bind address or a request's Host) is this machine's loopback. */
     static boolean isLoopback(String host) {
-        return host.equals("localhost")
-                || host.equals("::1")
-                || host.equals("[::1]")
-                || host.startsWith("127.");
+        String h = host.toLowerCase(Locale.ROOT);
+        return h.equals("localhost")
+                || h.equals("::1")
+                || h.equals("[::1]")
+                || (h.startsWith("127.") && IPV4.matcher(h).matches());
     }
 
-    private static boolean loopbackAuthority(HostAndPort authority) {
-        return authority != null && isLoopback(authority.host());
+    /**
+     * Whether a request addressed to this host is answered. DNS rebinding needs a host name the
+     * attacker controls, so IP literals are safe: bound to loopback, loopback names and addresses
+     * only ({@code 127.0.0.1.example.com} is a name, not an address); bound wider, any IP address,
+     * {@code localhost} and the configured host.
+     */
+    static boolean hostAllowed(String host, String bindHost) {
+        if (isLoopback(bindHost)) {
+            return isLoopback(host);
+        }
+        String h = host.toLowerCase(Locale.ROOT);
+        return isLoopback(h)
+                || IPV4.matcher(h).matches()
+                || h.contains(":") // only an IPv6 literal has colons in its host
+                || h.equalsIgnoreCase(bindHost);
     }
 }

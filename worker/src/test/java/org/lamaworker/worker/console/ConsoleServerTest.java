@@ -46,6 +46,10 @@ class ConsoleServerTest {
 
     private final Map<String, byte[]> stored = new ConcurrentHashMap<>();
     private final List<InpaintJob> produced = new CopyOnWriteArrayList<>();
+
+    /** When set, uploads wait here until the test completes them. */
+    private volatile List<io.vertx.core.Promise<Void>> heldUploads;
+
     private Vertx vertx;
     private ConsoleServer server;
     private ConsoleJobs jobs;
@@ -61,7 +65,13 @@ class ConsoleServerTest {
                     @Override
                     public Future<Void> upload(ObjectRef ref, byte[] bytes, String contentType) {
                         stored.put(ref.toString(), bytes);
-                        return Future.succeededFuture();
+                        List<io.vertx.core.Promise<Void>> held = heldUploads;
+                        if (held == null) {
+                            return Future.succeededFuture();
+                        }
+                        io.vertx.core.Promise<Void> promise = io.vertx.core.Promise.promise();
+                        held.add(promise);
+                        return promise.future();
                     }
 
                     @Override
@@ -92,6 +102,7 @@ class ConsoleServerTest {
                                 new JsonObject().put("strategy", "auto"),
                                 "inpaint.jobs"),
                         gateway,
+                        vertx.createSharedWorkerExecutor("console-test", 2),
                         jobs,
                         () -> new JsonObject().put("workers", List.of()),
                         System::currentTimeMillis);
@@ -222,6 +233,7 @@ class ConsoleServerTest {
                                 "webp",
                                 new JsonObject(),
                                 "inpaint.jobs"),
+                        null,
                         null,
                         jobs,
                         JsonObject::new,
@@ -429,10 +441,105 @@ class ConsoleServerTest {
         assertThat(http.send(foreign, HttpResponse.BodyHandlers.ofString()).statusCode())
                 .isEqualTo(403);
         assertThat(produced).isEmpty();
-        // DNS rebinding: a name that resolves here but is not a loopback name.
-        assertThat(rawGet("/api/fleet", "attacker.example:" + server.port()))
-                .startsWith("HTTP/1.1 403");
-        assertThat(rawGet("/api/fleet", "localhost:" + server.port())).startsWith("HTTP/1.1 200");
+        // DNS rebinding: a name that resolves here but is not a loopback name, even one that
+        // starts like a loopback address.
+        for (String name :
+                List.of("attacker.example", "127.0.0.1.nip.io", "127.attacker.example")) {
+            assertThat(rawGet("/api/fleet", name + ":" + server.port()))
+                    .as(name)
+                    .startsWith("HTTP/1.1 403");
+        }
+        for (String name : List.of("localhost", "127.0.0.1", "127.1.2.3", "[::1]")) {
+            assertThat(rawGet("/api/fleet", name + ":" + server.port()))
+                    .as(name)
+                    .startsWith("HTTP/1.1 200");
+        }
+    }
+
+    @Test
+    void boundBeyondLoopbackOnlyAddressesLocalhostAndTheConfiguredNameAreAnswered() {
+        assertThat(ConsoleServer.hostAllowed("192.168.1.20", "0.0.0.0")).isTrue();
+        assertThat(ConsoleServer.hostAllowed("[fe80::1]", "0.0.0.0")).isTrue();
+        assertThat(ConsoleServer.hostAllowed("localhost", "0.0.0.0")).isTrue();
+        assertThat(ConsoleServer.hostAllowed("console.lan", "console.lan")).isTrue();
+        assertThat(ConsoleServer.hostAllowed("attacker.example", "0.0.0.0")).isFalse();
+        assertThat(ConsoleServer.hostAllowed("192.168.1.20.nip.io", "0.0.0.0")).isFalse();
+        assertThat(ConsoleServer.hostAllowed("999.1.1.1", "0.0.0.0")).isFalse();
+        // Bound to loopback, another machine's address is not this console's.
+        assertThat(ConsoleServer.hostAllowed("192.168.1.20", "127.0.0.1")).isFalse();
+    }
+
+    @Test
+    void uploadsBeyondTheLimitUnderWayAreAnswered503() throws Exception {
+        heldUploads = new CopyOnWriteArrayList<>();
+        byte[] body =
+                multipart(
+                        part("image", "c.png", "image/png", Corpus.bytes("coffee.png")),
+                        part("mask", "m.png", "image/png", Corpus.bytes("coffee.mask.png")),
+                        field("options", "{}"));
+        List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> first =
+                new ArrayList<>();
+        for (int i = 0; i < ConsoleServer.MAX_UPLOADS; i++) {
+            first.add(
+                    http.sendAsync(
+                            HttpRequest.newBuilder(URI.create(base + "/api/jobs"))
+                                    .header(
+                                            "Content-Type",
+                                            "multipart/form-data; boundary=" + BOUNDARY)
+                                    .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString()));
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (heldUploads.size() < 2 * ConsoleServer.MAX_UPLOADS) {
+            assertThat(System.nanoTime()).as("both uploads reached storage").isLessThan(deadline);
+            Thread.sleep(10);
+        }
+        HttpResponse<String> refused = post(body);
+        assertThat(refused.statusCode()).isEqualTo(503);
+        assertThat(refused.headers().firstValue("Retry-After")).contains("1");
+        assertThat(refused.body()).contains("2 uploads under way");
+
+        // Once stored, the two are accepted and room is free again.
+        heldUploads.forEach(p -> vertx.runOnContext(v -> p.tryComplete()));
+        for (var response : first) {
+            assertThat(response.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(202);
+        }
+        heldUploads = null;
+        assertThat(post(body).statusCode()).isEqualTo(202);
+        assertThat(produced).hasSize(ConsoleServer.MAX_UPLOADS + 1);
+    }
+
+    @Test
+    void aChunkedUploadIsAnsweredAtItsFirstRefusalWithoutReadingOn() throws Exception {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.port())) {
+            socket.setSoTimeout(10_000);
+            var out = socket.getOutputStream();
+            out.write(
+                    ("POST /api/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                    + "Content-Type: multipart/form-data; boundary="
+                                    + BOUNDARY
+                                    + "\r\nTransfer-Encoding: chunked\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
+            // An unexpected part, and the body goes on (no last chunk is ever sent).
+            byte[] part =
+                    ("--"
+                                    + BOUNDARY
+                                    + "\r\nContent-Disposition: form-data; name=\"extra\";"
+                                    + " filename=\"x.bin\"\r\n\r\nsome bytes and more\r\n")
+                            .getBytes(StandardCharsets.US_ASCII);
+            out.write(
+                    (Integer.toHexString(part.length) + "\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
+            out.write(part);
+            out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            String answer =
+                    new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(answer).startsWith("HTTP/1.1 400").contains("unexpected part extra");
+            assertThat(answer.toLowerCase(java.util.Locale.ROOT)).contains("connection: close");
+        }
+        assertThat(produced).isEmpty();
     }
 
     // ---- helpers
