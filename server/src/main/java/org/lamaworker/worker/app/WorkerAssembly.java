@@ -198,6 +198,8 @@ final class WorkerAssembly {
                         admission,
                         new Redelivery(10_000, config.delivery()),
                         handler);
+        // A job whose partition moves while it runs here is let go alive, not left to look dead.
+        consumer.onAssignmentChange(partitions -> handler.letGoOfMoved());
         return consumer.start();
     }
 

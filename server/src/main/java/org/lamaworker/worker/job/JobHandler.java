@@ -57,8 +57,9 @@ public final class JobHandler implements JobConsumer.RecordHandler {
     private final JobStarts starts;
     private final CrashIsolation isolation = new CrashIsolation();
 
-    /** Jobs whose start this process recorded and that have no result yet. */
-    private final java.util.Set<String> started = new java.util.HashSet<>();
+    /** Jobs whose start this process recorded and that have no result yet, with their records. */
+    private final Map<String, KafkaConsumerRecord<String, byte[]>> started =
+            new java.util.HashMap<>();
 
     private long republished;
 
@@ -103,7 +104,7 @@ public final class JobHandler implements JobConsumer.RecordHandler {
         String jobId = job.jobId();
         JobStarts.Start start = starts.decide(jobId, attempt);
         if (start.quarantined()) {
-            return quarantine(record, job, start, queued).compose(v -> forget(jobId));
+            return quarantine(record, job, start, queued).compose(v -> forget(jobId, true));
         }
         if (start.crashes() > 0) {
             metrics.recordCrashedStart();
@@ -121,7 +122,7 @@ public final class JobHandler implements JobConsumer.RecordHandler {
                 .compose(
                         done ->
                                 starts.record(jobId, start)
-                                        .onSuccess(v -> started.add(jobId))
+                                        .onSuccess(v -> started.put(jobId, record))
                                         .compose(
                                                 v ->
                                                         processing.process(
@@ -131,11 +132,30 @@ public final class JobHandler implements JobConsumer.RecordHandler {
                                                                 ticket))
                                         .compose(result -> publish(result, record))
                                         .onComplete(ar -> done.run()))
-                .compose(v -> forget(jobId))
+                .compose(v -> forget(jobId, false))
                 .onFailure(
                         e -> {
                             started.remove(jobId);
                             starts.released(jobId);
+                        });
+    }
+
+    /**
+     * After a rebalance: the jobs still running whose partitions went to another worker are let go
+     * alive. They run on here and publish their results, but the partition's new owner reads them
+     * again from the last commit and must not take this process's start, still marked running, for
+     * a death: two such moves during a scale-up would otherwise quarantine a healthy job. Call on
+     * the consumer's context after each assignment change.
+     */
+    public void letGoOfMoved() {
+        started.entrySet()
+                .removeIf(
+                        entry -> {
+                            if (stillOurs.test(entry.getValue())) {
+                                return false;
+                            }
+                            starts.released(entry.getKey());
+                            return true;
                         });
     }
 
@@ -145,7 +165,7 @@ public final class JobHandler implements JobConsumer.RecordHandler {
      */
     public Future<Void> letGoOfUnfinished() {
         List<Future<Void>> writes = new ArrayList<>();
-        for (String jobId : started) {
+        for (String jobId : started.keySet()) {
             writes.add(starts.released(jobId));
         }
         started.clear();
@@ -156,9 +176,9 @@ public final class JobHandler implements JobConsumer.RecordHandler {
      * Deletes the job's start record now that its result is out. Best effort: a record left behind
      * counts against the job only if it comes back, which a published result makes unlikely.
      */
-    private Future<Void> forget(String jobId) {
+    private Future<Void> forget(String jobId, boolean quarantined) {
         started.remove(jobId);
-        return starts.finished(jobId)
+        return (quarantined ? starts.cleared(jobId) : starts.finished(jobId))
                 .recover(
                         e -> {
                             LOG.warn(

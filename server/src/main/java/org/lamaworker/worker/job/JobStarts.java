@@ -9,11 +9,11 @@ import org.lamaworker.worker.kafka.StartRecord;
  * Counts a job's starts across the fleet, so that a job that kills whichever worker runs it (a
  * native crash, a kernel OOM kill) stops after {@code delivery.maxCrashes} deaths instead of taking
  * the fleet down one process at a time. Before a job runs, its start is written to the {@link
- * StartLedger}; once its result is published the record is deleted; a worker that lets a job go
- * alive (stopping, or its partition moved) marks the start let go. A start still marked running by
- * another process when the job comes back therefore ended with that process dying. Without a ledger
- * ({@code topics.attempts=none}) nothing is recorded, nothing is quarantined, and attempts count
- * within this process only.
+ * StartLedger}; once its result is published the record is deleted (unless another process has
+ * started the job since); a worker that lets a job go alive (stopping, or its partition moved)
+ * marks the start let go. A start still marked running by another process when the job comes back
+ * therefore ended with that process dying. Without a ledger ({@code topics.attempts=none}) nothing
+ * is recorded, nothing is quarantined, and attempts count within this process only.
  */
 public final class JobStarts {
     private final StartLedger ledger;
@@ -89,8 +89,24 @@ public final class JobStarts {
                         System.currentTimeMillis()));
     }
 
-    /** The job has its result: its record goes, so the ledger holds only jobs under way. */
+    /**
+     * The job has its result from this process: its record goes, so the ledger holds only jobs
+     * under way; unless another process has started the job since (its partition moved while it ran
+     * here), whose start is that process's to end.
+     */
     public Future<Void> finished(String jobId) {
+        if (ledger == null) {
+            return Future.succeededFuture();
+        }
+        StartRecord last = ledger.latest(jobId);
+        if (last != null && last.running() && !last.instance().equals(instance)) {
+            return Future.succeededFuture();
+        }
+        return ledger.write(jobId, null);
+    }
+
+    /** The job was quarantined: its record goes, whoever wrote it (a process that died). */
+    public Future<Void> cleared(String jobId) {
         return ledger == null ? Future.succeededFuture() : ledger.write(jobId, null);
     }
 

@@ -66,8 +66,8 @@ public final class JobConsumer {
      */
     private final Map<TopicPartition, Long> oldestWaiting = new ConcurrentHashMap<>();
 
-    private volatile java.util.function.Consumer<Set<TopicPartition>> assignmentListener =
-            partitions -> {};
+    private final List<java.util.function.Consumer<Set<TopicPartition>>> assignmentListeners =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
     private volatile QueuedListener queuedListener = (lane, millis) -> {};
     private long jobsRetried;
     private volatile int pauseRepairs;
@@ -300,7 +300,7 @@ public final class JobConsumer {
         notePausedCount();
         applyPauseState(toPause);
         noteBacklog();
-        assignmentListener.accept(Set.copyOf(assigned));
+        assignmentChanged();
     }
 
     private void onRevoked(Set<TopicPartition> partitions) {
@@ -320,7 +320,7 @@ public final class JobConsumer {
         // now: it must not stay paused (nor pause the partitions it is assigned next).
         updatePauseState();
         notePausedCount();
-        assignmentListener.accept(Set.copyOf(assigned));
+        assignmentChanged();
     }
 
     private void onRecord(KafkaConsumerRecord<String, byte[]> record) {
@@ -590,11 +590,19 @@ public final class JobConsumer {
 
     /**
      * Calls {@code listener} with the partitions assigned after each assignment or revocation, on
-     * the consumer's context: for metrics kept per partition.
+     * the consumer's context (for metrics kept per partition, and for the jobs of partitions that
+     * moved), and once now. Listeners add up.
      */
     public void onAssignmentChange(java.util.function.Consumer<Set<TopicPartition>> listener) {
-        this.assignmentListener = listener;
+        assignmentListeners.add(listener);
         listener.accept(backlogPartitions());
+    }
+
+    private void assignmentChanged() {
+        Set<TopicPartition> now = Set.copyOf(assigned);
+        for (java.util.function.Consumer<Set<TopicPartition>> listener : assignmentListeners) {
+            listener.accept(now);
+        }
     }
 
     /** The partitions whose backlog age is tracked now. Safe from any thread. */

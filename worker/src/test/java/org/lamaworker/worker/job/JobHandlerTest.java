@@ -322,6 +322,67 @@ class JobHandlerTest {
                 .isFalse();
     }
 
+    @Test
+    void aJobWhosePartitionMovesWhileItRunsIsLetGoAliveNotCountedAsADeath() throws Exception {
+        MapLedger ledger = new MapLedger();
+        java.util.concurrent.atomic.AtomicBoolean ours =
+                new java.util.concurrent.atomic.AtomicBoolean(true);
+        JobHandler handler = handler(ours::get, new JobStarts(ledger, "w", 1));
+        handle(handler, jobRecord("slow-2"));
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!ledger.writes.contains("slow-2 running=true") && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        // A rebalance that keeps the partition changes nothing.
+        onContext(handler::letGoOfMoved);
+        assertThat(ledger.writes).containsExactly("slow-2 running=true");
+
+        // The partition goes to another worker while the job still runs here.
+        ours.set(false);
+        onContext(handler::letGoOfMoved);
+        assertThat(ledger.writes).containsExactly("slow-2 running=true", "slow-2 running=false");
+        assertThat(new JobStarts(ledger, "w", 1).decide("slow-2", 1).quarantined())
+                .as("its new owner does not count a death")
+                .isFalse();
+        // Once let go, a later stop has nothing more to write for it.
+        CompletableFuture<Void> letGo = new CompletableFuture<>();
+        context.runOnContext(
+                v -> handler.letGoOfUnfinished().onComplete(ar -> letGo.complete(null)));
+        letGo.get(10, TimeUnit.SECONDS);
+        assertThat(ledger.writes).hasSize(2);
+    }
+
+    @Test
+    void aResultDoesNotDeleteAStartAnotherProcessRecordedSince() {
+        MapLedger ledger = new MapLedger();
+        JobStarts here = new JobStarts(ledger, "w", 2);
+        here.record("kite-8", here.decide("kite-8", 1));
+        here.released("kite-8"); // its partition moved
+        JobStarts there = new JobStarts(ledger, "w-2", 2);
+        there.record("kite-8", there.decide("kite-8", 1));
+
+        // The first process's result comes out: the new owner's start is left to it.
+        here.finished("kite-8");
+        assertThat(ledger.records.get("kite-8").running()).isTrue();
+        assertThat(ledger.records.get("kite-8").workerId()).isEqualTo("w-2");
+        // Its own result deletes it; a quarantine deletes whatever is there.
+        there.finished("kite-8");
+        assertThat(ledger.records).doesNotContainKey("kite-8");
+        there.record("kite-9", there.decide("kite-9", 1));
+        here.cleared("kite-9");
+        assertThat(ledger.records).doesNotContainKey("kite-9");
+    }
+
+    private void onContext(Runnable action) throws Exception {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        context.runOnContext(
+                v -> {
+                    action.run();
+                    done.complete(null);
+                });
+        done.get(10, TimeUnit.SECONDS);
+    }
+
     private static String header(ProducerRecord<String, byte[]> record, String name) {
         return new String(
                 record.headers().lastHeader(name).value(), java.nio.charset.StandardCharsets.UTF_8);

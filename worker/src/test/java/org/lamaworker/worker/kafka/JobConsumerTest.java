@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -480,6 +481,39 @@ class JobConsumerTest {
         assertThat(next.record().topic()).isEqualTo("batch");
         assertThat(next.record().partition()).isEqualTo(1);
         succeed(next);
+    }
+
+    @Test
+    void everyAssignmentListenerHearsOfEachRevocation() throws Exception {
+        start(1);
+        List<Set<io.vertx.kafka.client.common.TopicPartition>> first = new CopyOnWriteArrayList<>();
+        List<Set<io.vertx.kafka.client.common.TopicPartition>> second =
+                new CopyOnWriteArrayList<>();
+        onContext(
+                () -> {
+                    consumer.onAssignmentChange(first::add);
+                    consumer.onAssignmentChange(second::add);
+                    return Future.succeededFuture();
+                });
+        addRecords(() -> mock.rebalance(partitions), partitions.get(0));
+        succeed(nextHanded());
+        List<TopicPartition> remaining = partitions.subList(1, PARTITIONS);
+        Set<io.vertx.kafka.client.common.TopicPartition> left = new HashSet<>();
+        for (TopicPartition tp : remaining) {
+            left.add(new io.vertx.kafka.client.common.TopicPartition(tp.topic(), tp.partition()));
+        }
+        onContext(
+                () -> {
+                    mock.rebalance(remaining);
+                    return Future.succeededFuture();
+                });
+        await(
+                () ->
+                        !first.isEmpty()
+                                && first.get(first.size() - 1).equals(left)
+                                && !second.isEmpty()
+                                && second.get(second.size() - 1).equals(left),
+                "both listeners told of the partitions left after the revocation");
     }
 
     @Test
