@@ -80,8 +80,19 @@ final class FleetView {
         this.workerId = workerId;
     }
 
-    /** A latency event read from the events topic. */
+    /** A latency event read from the events topic, produced since the console started. */
     synchronized void event(LatencyEvent event) {
+        event(event, false);
+    }
+
+    /**
+     * A latency event read from the events topic.
+     *
+     * @param history produced before the console started (read back from the last ten minutes at
+     *     start): it lists its worker and job, but counts in neither the rate nor the totals
+     *     finished since the start
+     */
+    synchronized void event(LatencyEvent event, boolean history) {
         Worker worker = workers.remove(event.workerId());
         if (worker == null) {
             worker = new Worker();
@@ -94,16 +105,21 @@ final class FleetView {
         // Re-inserted: the map's order is the order workers were last seen in.
         workers.put(event.workerId(), worker);
         worker.modelId = event.modelId();
-        worker.lastSeen = event.finishedAt().toEpochMilli();
+        worker.lastSeen = Math.max(worker.lastSeen, event.finishedAt().toEpochMilli());
         boolean ok = event.status() == JobStatus.SUCCEEDED;
         if (ok) {
             worker.succeeded++;
-            succeeded++;
         } else {
             worker.failed++;
-            failed++;
         }
-        eventsSinceSample++;
+        if (!history) {
+            if (ok) {
+                succeeded++;
+            } else {
+                failed++;
+            }
+            eventsSinceSample++;
+        }
         recent.addFirst(
                 new JsonObject()
                         .put("jobId", event.jobId())

@@ -50,6 +50,9 @@ final class TopicFollower {
     private volatile boolean closed;
     private Thread thread;
 
+    /** When following began: events older than this are history. */
+    private volatile long startedAt;
+
     TopicFollower(
             WorkerConfig.Kafka kafka,
             String clientId,
@@ -92,6 +95,7 @@ final class TopicFollower {
     }
 
     private void follow() {
+        startedAt = clock.getAsLong();
         try {
             consumer =
                     new KafkaConsumer<>(
@@ -150,6 +154,23 @@ final class TopicFollower {
         consumer.assign(assigned);
         if (first) {
             consumer.seekToEnd(found);
+            // The fleet view starts with the workers of the last ten minutes, not empty: the
+            // events topic is read back from then (the others only from now on).
+            Map<TopicPartition, Long> since = new HashMap<>();
+            for (TopicPartition partition : found) {
+                if (partition.topic().equals(eventsTopic)) {
+                    since.put(partition, startedAt - FleetView.WORKER_WINDOW_MILLIS);
+                }
+            }
+            if (!since.isEmpty()) {
+                consumer.offsetsForTimes(since, Duration.ofSeconds(10))
+                        .forEach(
+                                (partition, offset) -> {
+                                    if (offset != null) {
+                                        consumer.seek(partition, offset.offset());
+                                    }
+                                });
+            }
         } else {
             consumer.seekToBeginning(found);
         }
@@ -168,7 +189,7 @@ final class TopicFollower {
                 jobs.finished(JsonCodec.decodeResult(record.value()), clock.getAsLong());
             } else if (record.topic().equals(eventsTopic)) {
                 LatencyEvent event = JsonCodec.decodeEvent(record.value());
-                fleet.event(event);
+                fleet.event(event, record.timestamp() < startedAt);
                 jobs.ranOn(event.jobId(), event.workerId());
             } else if (record.topic().equals(attemptsTopic)
                     && jobs.knows(record.key())
