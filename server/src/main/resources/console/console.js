@@ -632,6 +632,11 @@
     $("fleet-rate").textContent = fleet.jobsPerSecond.toFixed(2);
     $("fleet-lag").textContent = fleet.lag == null ? "unknown" : String(fleet.lag);
     $("fleet-lag").title = fleet.lagProblem || "";
+    $("fleet-problem").hidden = !fleet.followerProblem;
+    $("fleet-problem").textContent = fleet.followerProblem
+      ? "The console stopped reading the results and events topics (" + fleet.followerProblem
+        + "): jobs and workers shown here are no longer updated; see the worker's log."
+      : "";
     const self = fleet.self;
     $("fleet-busy").textContent = self.busy == null ? "–" : Math.round(self.busy * 100) + "%";
     $("fleet-memory").textContent = formatBytes(self.memoryReserved) + " / " + formatBytes(self.memoryBudget);

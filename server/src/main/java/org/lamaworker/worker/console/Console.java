@@ -158,7 +158,10 @@ public final class Console {
                         jobs,
                         () ->
                                 fleet.view(
-                                        System.currentTimeMillis(), modelId.get(), reference.get()),
+                                                System.currentTimeMillis(),
+                                                modelId.get(),
+                                                reference.get())
+                                        .put("followerProblem", follower.problem()),
                         System::currentTimeMillis);
         Console console =
                 new Console(vertx, pool, store, producer, follower, lag, server, settings.host());

@@ -50,6 +50,9 @@ final class TopicFollower {
     private volatile boolean closed;
     private Thread thread;
 
+    /** Why following stopped, or {@code null} while it runs. */
+    private volatile String problem;
+
     /** When following began: events older than this are history. */
     private volatile long startedAt;
 
@@ -118,6 +121,7 @@ final class TopicFollower {
             // closing
         } catch (RuntimeException e) {
             LOG.error("The console stopped reading the topics: {}", e.toString());
+            problem = e.getClass().getSimpleName();
             positioned.completeExceptionally(e);
         } finally {
             positioned.complete(null);
@@ -204,6 +208,14 @@ final class TopicFollower {
                     record.offset(),
                     e.getMessage());
         }
+    }
+
+    /**
+     * Why the console stopped reading the topics (the exception's class: its message may name
+     * servers), or {@code null} while it reads them.
+     */
+    String problem() {
+        return problem;
     }
 
     /** Stops the thread, which closes the consumer. */
