@@ -102,7 +102,25 @@ public final class JobHandler implements JobConsumer.RecordHandler {
             return refuse(record, e, queued);
         }
         String jobId = job.jobId();
-        JobStarts.Start start = starts.decide(jobId, attempt);
+        JobStarts.Start first = starts.decide(jobId, attempt);
+        if (!starts.runningElsewhere(first)) {
+            return run(record, job, first, queued, ticket);
+        }
+        // Another process's start still marked running: that process died, or the partition
+        // moved from it while the job ran there and its "let go" mark is still on its way (the
+        // revocation does not wait for it). A death is seen only after a session timeout, so a
+        // short wait costs little and spares a moved job a death it did not cause.
+        return vertx.timer(starts.settleMillis())
+                .compose(v -> run(record, job, starts.decide(jobId, attempt), queued, ticket));
+    }
+
+    private Future<Void> run(
+            KafkaConsumerRecord<String, byte[]> record,
+            InpaintJob job,
+            JobStarts.Start start,
+            long queued,
+            Admission.Ticket ticket) {
+        String jobId = job.jobId();
         if (start.quarantined()) {
             return quarantine(record, job, start, queued).compose(v -> forget(jobId, true));
         }
@@ -122,7 +140,16 @@ public final class JobHandler implements JobConsumer.RecordHandler {
                 .compose(
                         done ->
                                 starts.record(jobId, start)
-                                        .onSuccess(v -> started.put(jobId, record))
+                                        .onSuccess(
+                                                v -> {
+                                                    if (stillOurs.test(record)) {
+                                                        started.put(jobId, record);
+                                                    } else {
+                                                        // Moved (or stopping) while its start was
+                                                        // being recorded: let go at once.
+                                                        starts.released(jobId);
+                                                    }
+                                                })
                                         .compose(
                                                 v ->
                                                         processing.process(

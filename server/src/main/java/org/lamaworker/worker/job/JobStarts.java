@@ -19,6 +19,13 @@ public final class JobStarts {
     private final StartLedger ledger;
     private final String workerId;
     private final int maxCrashes;
+    private final long settleMillis;
+
+    /**
+     * The wait before a start still marked running by another process is counted as a death: the
+     * time a moved job's "let go" mark takes to be written and read back, with room to spare.
+     */
+    static final long SETTLE_MILLIS = 2_000;
 
     /** This process's id in the records: a restarted worker with the same worker.id is another. */
     private final String instance = UUID.randomUUID().toString();
@@ -40,9 +47,32 @@ public final class JobStarts {
      * @param maxCrashes deaths after which a job is quarantined
      */
     public JobStarts(StartLedger ledger, String workerId, int maxCrashes) {
+        this(ledger, workerId, maxCrashes, SETTLE_MILLIS);
+    }
+
+    /**
+     * As above, waiting {@code settleMillis} before deciding on a start another process still marks
+     * running.
+     */
+    public JobStarts(StartLedger ledger, String workerId, int maxCrashes, long settleMillis) {
         this.ledger = ledger;
         this.workerId = workerId;
         this.maxCrashes = maxCrashes;
+        this.settleMillis = settleMillis;
+    }
+
+    /**
+     * Whether the job's last start is another process's, still marked running: a death, or a move
+     * whose "let go" mark has not arrived yet. Decide again after {@link #settleMillis()}.
+     */
+    public boolean runningElsewhere(Start start) {
+        StartRecord last = start.last();
+        return last != null && last.running() && !last.instance().equals(instance);
+    }
+
+    /** How long to wait before deciding again on a start {@link #runningElsewhere}. */
+    public long settleMillis() {
+        return settleMillis;
     }
 
     /** The most deaths a job may cause before it is quarantined. */

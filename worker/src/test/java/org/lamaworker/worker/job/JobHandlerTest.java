@@ -242,6 +242,44 @@ class JobHandlerTest {
     }
 
     @Test
+    void aStartMarkedRunningElsewhereIsDecidedAgainAfterTheMoveMarkArrives() throws Exception {
+        MapLedger ledger = new MapLedger();
+        // Another live process ran it and its partition moved here; its "let go" mark is on its
+        // way when the job arrives.
+        StartRecord elsewhere = new StartRecord(1, 0, true, "w-old", "alive", 1L);
+        ledger.records.put("kite-11", elsewhere);
+        JobHandler handler = handler(() -> true, new JobStarts(ledger, "w", 1, 500));
+        CompletableFuture<Void> done = handle(handler, jobRecord("kite-11"));
+        Thread.sleep(100);
+        assertThat(processed).as("waiting for the mark").hasValue(0);
+        ledger.records.put("kite-11", elsewhere.released());
+        awaitSends(1);
+        mock.completeNext();
+        awaitSends(2);
+        mock.completeNext();
+        done.get(10, TimeUnit.SECONDS);
+        InpaintResult result = JsonCodec.decodeResult(mock.history().get(0).value());
+        assertThat(result.status())
+                .as("not quarantined at maxCrashes=1: the move was no death")
+                .isEqualTo(org.lamaworker.protocol.JobStatus.SUCCEEDED);
+        assertThat(result.attempt()).isEqualTo(2);
+        assertThat(processed).hasValue(1);
+    }
+
+    @Test
+    void aJobMovedWhileItsStartIsRecordedIsLetGoAtOnce() throws Exception {
+        MapLedger ledger = new MapLedger();
+        JobHandler handler = handler(() -> false, new JobStarts(ledger, "w", 1));
+        handle(handler, jobRecord("slow-3"));
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (ledger.writes.size() < 2 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(ledger.writes).containsExactly("slow-3 running=true", "slow-3 running=false");
+        assertThat(new JobStarts(ledger, "w", 1).decide("slow-3", 1).crashes()).isZero();
+    }
+
+    @Test
     void aJobWhoseStartCannotBeRecordedDoesNotRun() throws Exception {
         MapLedger ledger = new MapLedger();
         ledger.refusing = true;
