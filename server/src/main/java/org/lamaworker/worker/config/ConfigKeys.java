@@ -83,6 +83,7 @@ public final class ConfigKeys {
         d.put("console.enabled", "auto");
         d.put("console.host", "127.0.0.1");
         d.put("console.port", "8082");
+        d.put("console.allowedHosts", "");
         d.put("console.maxJobs", "1000");
         d.put("embedded.dir", ".lama-local");
         DEFAULTS = Map.copyOf(d);

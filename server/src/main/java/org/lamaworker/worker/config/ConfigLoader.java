@@ -210,7 +210,8 @@ public final class ConfigLoader {
                         consoleEnabled(v),
                         required(v, "console.host"),
                         integer(v, "console.port"),
-                        integer(v, "console.maxJobs")),
+                        integer(v, "console.maxJobs"),
+                        list(v.get("console.allowedHosts"))),
                 new WorkerConfig.Pools(integer(v, "worker.storageThreads"), pipelineThreads(v)),
                 Path.of(required(v, "embedded.dir")));
     }

@@ -640,8 +640,11 @@ public record WorkerConfig(
      * @param host address it binds; loopback unless configured otherwise
      * @param port its port; 0 for a free one
      * @param maxJobs how many of its own jobs it remembers, the oldest forgotten first
+     * @param allowedHosts host names, lower case, requests may be addressed to besides IP
+     *     addresses, {@code localhost} and {@code host} (a reverse proxy's public name)
      */
-    public record Console(Enabled enabled, String host, int port, int maxJobs) {
+    public record Console(
+            Enabled enabled, String host, int port, int maxJobs, Set<String> allowedHosts) {
         /** The values of {@code console.enabled}. */
         public enum Enabled {
             /** On with the embedded development servers, off against configured Kafka and S3. */
@@ -664,6 +667,17 @@ public record WorkerConfig(
             if (maxJobs < 1 || maxJobs > 1_000_000) {
                 throw new ConfigException("console.maxJobs must be 1-1000000, got " + maxJobs);
             }
+            java.util.Set<String> names = new java.util.TreeSet<>();
+            for (String name : allowedHosts) {
+                if (!name.matches("[A-Za-z0-9.-]{1,253}")) {
+                    throw new ConfigException(
+                            "console.allowedHosts: '"
+                                    + name
+                                    + "' is not a host name (letters, digits, . and -, no port)");
+                }
+                names.add(name.toLowerCase(java.util.Locale.ROOT));
+            }
+            allowedHosts = Set.copyOf(names);
         }
     }
 

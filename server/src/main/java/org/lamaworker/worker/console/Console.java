@@ -166,7 +166,13 @@ public final class Console {
         Console console =
                 new Console(vertx, pool, store, producer, follower, lag, server, settings.host());
         return Future.fromCompletionStage(follower.start(), vertx.getOrCreateContext())
-                .compose(positioned -> server.listen(vertx, settings.host(), settings.port()))
+                .compose(
+                        positioned ->
+                                server.listen(
+                                        vertx,
+                                        settings.host(),
+                                        settings.port(),
+                                        settings.allowedHosts()))
                 .map(
                         listening -> {
                             console.timer =

@@ -143,6 +143,7 @@ final class ConsoleServer {
     private final AtomicInteger downloads = new AtomicInteger();
     private HttpServer server;
     private String bindHost = "127.0.0.1";
+    private java.util.Set<String> allowedHosts = java.util.Set.of();
 
     /**
      * @param blocking the console's pool, for reading the uploads' headers off the event loop
@@ -165,7 +166,17 @@ final class ConsoleServer {
 
     /** Starts listening; fails naming {@code console.port} when the port is taken. */
     Future<ConsoleServer> listen(Vertx vertx, String host, int port) {
+        return listen(vertx, host, port, java.util.Set.of());
+    }
+
+    /**
+     * Starts listening, answering requests addressed to {@code allowedHosts} too ({@code
+     * console.allowedHosts}, lower case).
+     */
+    Future<ConsoleServer> listen(
+            Vertx vertx, String host, int port, java.util.Set<String> allowedHosts) {
         this.bindHost = host;
+        this.allowedHosts = java.util.Set.copyOf(allowedHosts);
         if (!isLoopback(host)) {
             LOG.warn(
                     "The console listens on {}, beyond this machine, and has no login: whoever"
@@ -179,6 +190,9 @@ final class ConsoleServer {
                         // HTTP/1.1 only: the page needs nothing more.
                         .setHttp2ClearTextEnabled(false)
                         .setMaxFormAttributeSize(16 * 1024)
+                        // A connection that stalls is closed, so that it cannot hold an upload's
+                        // place for ever.
+                        .setIdleTimeout(60)
                         .setMaxFormFields(16);
         server = vertx.createHttpServer(options).requestHandler(this::handle);
         return server.listen(port, host)
@@ -226,15 +240,16 @@ final class ConsoleServer {
                 .putHeader("Referrer-Policy", "no-referrer")
                 .putHeader("Cache-Control", "no-store");
         HostAndPort authority = request.authority();
-        if (authority == null || !hostAllowed(authority.host(), bindHost)) {
+        if (authority == null || !hostAllowed(authority.host(), bindHost, allowedHosts)) {
             error(
                     request,
                     403,
                     isLoopback(bindHost)
                             ? "this console answers only requests to localhost or 127.0.0.1"
-                            : "this console answers only requests to an IP address, localhost or "
+                                    + " (or a name in console.allowedHosts)"
+                            : "this console answers only requests to an IP address, localhost, "
                                     + bindHost
-                                    + " (console.host)");
+                                    + " (console.host) or a name in console.allowedHosts");
             return;
         }
         String path = request.path();
@@ -372,7 +387,7 @@ final class ConsoleServer {
             error(request, 409, "job " + id + " has no output: it has not succeeded");
             return;
         }
-        if (!take(downloads, MAX_DOWNLOADS, request, "downloads")) {
+        if (!take(downloads, MAX_DOWNLOADS, request, "downloads", false)) {
             return;
         }
         boolean download = "1".equals(request.getParam("download"));
@@ -456,9 +471,16 @@ final class ConsoleServer {
                 return;
             }
         }
-        if (!take(uploads, MAX_UPLOADS, request, "uploads")) {
+        // Without a length the body's size is known only as it arrives: the first part over its
+        // cap, or a refusal for lack of room, ends the request there instead of reading (and
+        // dropping) the rest. With a length within the limit the body is read to its end, so
+        // that the client reads the answer instead of a reset connection.
+        boolean chunked = length == null;
+        if (!take(uploads, MAX_UPLOADS, request, "uploads", chunked)) {
             return;
         }
+        // The place is held while the body arrives and then until the upload's bytes are done
+        // with (stored and the job produced, or refused), even if the client has gone.
         AtomicInteger held = new AtomicInteger(1);
         Runnable release =
                 () -> {
@@ -466,11 +488,15 @@ final class ConsoleServer {
                         uploads.decrementAndGet();
                     }
                 };
-        request.response().endHandler(v -> release.run());
-        request.response().closeHandler(v -> release.run());
-        // Without a length the body's size is known only as it arrives: the first part over its
-        // cap ends the request there, instead of reading (and dropping) the rest.
-        boolean chunked = length == null;
+        java.util.concurrent.atomic.AtomicBoolean bodyDone =
+                new java.util.concurrent.atomic.AtomicBoolean();
+        request.response()
+                .closeHandler(
+                        v -> {
+                            if (!bodyDone.get()) {
+                                release.run();
+                            }
+                        });
         if ("100-continue".equalsIgnoreCase(request.getHeader(HttpHeaders.EXPECT))) {
             request.response().writeContinue();
         }
@@ -529,43 +555,53 @@ final class ConsoleServer {
                     if (!request.response().ended()) {
                         error(request, 400, "the upload broke off: " + e.getMessage());
                     }
+                    if (!bodyDone.get()) {
+                        release.run();
+                    }
                 });
         request.endHandler(
                 v -> {
+                    bodyDone.set(true);
                     if (request.response().ended()) {
+                        release.run();
                         return;
                     }
                     if (upload.refusal != null) {
                         error(request, upload.status, upload.refusal);
+                        release.run();
                         return;
                     }
-                    accept(request, upload, request.getFormAttribute("options"));
+                    accept(request, upload, request.getFormAttribute("options"))
+                            .onComplete(ar -> release.run());
                 });
     }
 
-    /** Checks a complete upload and, if it is acceptable, stores it and produces its job. */
-    private void accept(HttpServerRequest request, Upload upload, String optionsText) {
+    /**
+     * Checks a complete upload and, if it is acceptable, stores it and produces its job; completes
+     * when the upload's bytes are no longer needed, whatever the answer.
+     */
+    private Future<Void> accept(HttpServerRequest request, Upload upload, String optionsText) {
         Buffer imagePart = upload.parts.get("image");
         Buffer maskPart = upload.parts.get("mask");
         if (imagePart == null || imagePart.length() == 0) {
             error(request, 400, "the image part is missing or empty: choose a picture");
-            return;
+            return Future.succeededFuture();
         }
         if (maskPart == null || maskPart.length() == 0) {
             error(request, 400, "the mask part is missing or empty: paint what to remove");
-            return;
+            return Future.succeededFuture();
         }
         byte[] image = imagePart.getBytes();
         byte[] mask = maskPart.getBytes();
         upload.parts.clear();
-        blocking.<PictureHeader[]>executeBlocking(
+        return blocking.<PictureHeader[]>executeBlocking(
                         () ->
                                 new PictureHeader[] {
                                     PictureHeader.read(image), PictureHeader.read(mask)
                                 },
                         false)
-                .onSuccess(headers -> accept(request, upload, optionsText, image, mask, headers))
-                .onFailure(
+                .compose(
+                        headers -> accept(request, upload, optionsText, image, mask, headers),
                         e -> {
                             LOG.warn(
                                     "Console upload's headers could not be read: {}", e.toString());
@@ -573,10 +609,11 @@ final class ConsoleServer {
                                     request,
                                     500,
                                     "the console failed on this request; see the worker's log");
+                            return Future.succeededFuture();
                         });
     }
 
-    private void accept(
+    private Future<Void> accept(
             HttpServerRequest request,
             Upload upload,
             String optionsText,
@@ -589,7 +626,7 @@ final class ConsoleServer {
                     request,
                     415,
                     "the picture is not one the worker reads (" + PictureHeader.SUPPORTED + ")");
-            return;
+            return Future.succeededFuture();
         }
         if (picture.pixels() > settings.maxPixels()) {
             error(
@@ -604,12 +641,12 @@ final class ConsoleServer {
                             + " pixels); this worker takes at most "
                             + settings.maxPixels()
                             + " (image.maxPixels)");
-            return;
+            return Future.succeededFuture();
         }
         PictureHeader maskHeader = headers[1];
         if (maskHeader == null || !maskHeader.format().equals("png")) {
             error(request, 415, "the mask must be a PNG (white = fill, black = keep)");
-            return;
+            return Future.succeededFuture();
         }
         if (maskHeader.pixels() > settings.maxPixels()) {
             error(
@@ -620,7 +657,7 @@ final class ConsoleServer {
                             + " pixels; at most "
                             + settings.maxPixels()
                             + " (image.maxPixels)");
-            return;
+            return Future.succeededFuture();
         }
         String id = "console-" + HexFormat.of().formatHex(randomBytes(8));
         String folder = "console/" + id + "/";
@@ -632,7 +669,7 @@ final class ConsoleServer {
             job = job(id, imageRef, maskRef, optionsText, picture);
         } catch (IllegalArgumentException e) {
             error(request, 400, e.getMessage());
-            return;
+            return Future.succeededFuture();
         }
         String fileName = upload.fileNames.get("image");
         JsonObject input =
@@ -643,7 +680,7 @@ final class ConsoleServer {
                         .put("height", picture.height())
                         .put("bytes", image.length);
         jobs.submitted(job, input, clock.getAsLong());
-        Future.all(
+        return Future.all(
                         gateway.upload(imageRef, image, picture.contentType()),
                         gateway.upload(maskRef, mask, "image/png"))
                 .compose(stored -> gateway.produce(job))
@@ -671,7 +708,9 @@ final class ConsoleServer {
                                     request,
                                     502,
                                     "the job could not be submitted: " + e.getMessage());
-                        });
+                        })
+                .<Void>mapEmpty()
+                .recover(e -> Future.succeededFuture());
     }
 
     /**
@@ -755,19 +794,25 @@ final class ConsoleServer {
 
     /**
      * Takes one of a limited number of places, or answers 503: each place holds a picture in
-     * memory. The rest of a refused upload's body is not read.
+     * memory.
+     *
+     * @param close whether to close the connection after a refusal, not reading the rest of the
+     *     body (one of unknown length)
      */
     private static boolean take(
-            AtomicInteger count, int max, HttpServerRequest request, String what) {
+            AtomicInteger count, int max, HttpServerRequest request, String what, boolean close) {
         if (count.incrementAndGet() <= max) {
             return true;
         }
         count.decrementAndGet();
         request.response().putHeader("Retry-After", "1");
-        endAndClose(
-                request,
-                503,
-                "this console has " + max + " " + what + " under way; try again in a moment");
+        String message =
+                "this console has " + max + " " + what + " under way; try again in a moment";
+        if (close) {
+            endAndClose(request, 503, message);
+        } else {
+            error(request, 503, message);
+        }
         return false;
     }
 
@@ -828,13 +873,17 @@ final class ConsoleServer {
      * Whether a request addressed to this host is answered. DNS rebinding needs a host name the
      * attacker controls, so IP literals are safe: bound to loopback, loopback names and addresses
      * only ({@code 127.0.0.1.example.com} is a name, not an address); bound wider, any IP address,
-     * {@code localhost} and the configured host.
+     * {@code localhost} and the configured host. Either way, the names configured in {@code
+     * console.allowedHosts}, such as the public name a reverse proxy forwards.
      */
-    static boolean hostAllowed(String host, String bindHost) {
+    static boolean hostAllowed(String host, String bindHost, java.util.Set<String> allowedHosts) {
+        String h = host.toLowerCase(Locale.ROOT);
+        if (allowedHosts.contains(h)) {
+            return true;
+        }
         if (isLoopback(bindHost)) {
             return isLoopback(host);
         }
-        String h = host.toLowerCase(Locale.ROOT);
         return isLoopback(h)
                 || IPV4.matcher(h).matches()
                 || h.contains(":") // only an IPv6 literal has colons in its host

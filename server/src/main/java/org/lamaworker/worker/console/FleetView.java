@@ -127,7 +127,7 @@ final class FleetView {
                         .put("status", event.status().name())
                         .put("errorCode", event.errorCode())
                         .put("totalMillis", event.timings().total())
-                        .put("finishedAt", worker.lastSeen));
+                        .put("finishedAt", event.finishedAt().toEpochMilli()));
         while (recent.size() > RECENT) {
             recent.removeLast();
         }

@@ -48,11 +48,7 @@ final class GroupLag implements AutoCloseable {
                         .partitionsToOffsetAndMetadata()
                         .toCompletionStage();
         CompletionStage<Map<String, TopicDescription>> topics =
-                admin.describeTopics(jobsTopics)
-                        .allTopicNames()
-                        .toCompletionStage()
-                        // Jobs topics not created yet have no backlog.
-                        .exceptionally(e -> Map.of());
+                described(admin.describeTopics(jobsTopics).topicNameValues());
         return committed
                 .thenCombine(topics, GroupLag::partitions)
                 .thenCompose(
@@ -98,6 +94,22 @@ final class GroupLag implements AutoCloseable {
                                         return lag;
                                     });
                         });
+    }
+
+    /** The topics that exist: one not created yet has no backlog, and hides none of the others. */
+    private static CompletionStage<Map<String, TopicDescription>> described(
+            Map<String, org.apache.kafka.common.KafkaFuture<TopicDescription>> byName) {
+        Map<String, TopicDescription> found = new java.util.concurrent.ConcurrentHashMap<>();
+        CompletableFuture<?>[] each =
+                byName.values().stream()
+                        .map(
+                                future ->
+                                        future.toCompletionStage()
+                                                .toCompletableFuture()
+                                                .thenAccept(d -> found.put(d.name(), d))
+                                                .exceptionally(e -> null))
+                        .toArray(CompletableFuture[]::new);
+        return CompletableFuture.allOf(each).thenApply(v -> Map.copyOf(found));
     }
 
     private record Partitions(Map<TopicPartition, Long> committed, Set<TopicPartition> all) {}

@@ -167,13 +167,18 @@ final class TopicFollower {
                 }
             }
             if (!since.isEmpty()) {
-                consumer.offsetsForTimes(since, Duration.ofSeconds(10))
-                        .forEach(
-                                (partition, offset) -> {
-                                    if (offset != null) {
-                                        consumer.seek(partition, offset.offset());
-                                    }
-                                });
+                try {
+                    consumer.offsetsForTimes(since, Duration.ofSeconds(10))
+                            .forEach(
+                                    (partition, offset) -> {
+                                        if (offset != null) {
+                                            consumer.seek(partition, offset.offset());
+                                        }
+                                    });
+                } catch (org.apache.kafka.common.KafkaException e) {
+                    // The history is a nicety: without it the view fills from now on.
+                    LOG.warn("The console could not read back the last events: {}", e.toString());
+                }
             }
         } else {
             consumer.seekToBeginning(found);

@@ -51,6 +51,24 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), Map.of("console.port", "70000")))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("console.port");
+        assertThat(
+                        ConfigLoader.load(
+                                        null,
+                                        Map.of(),
+                                        Map.of(
+                                                "console.allowedHosts",
+                                                " Console.Example.com, lama.internal "))
+                                .console()
+                                .allowedHosts())
+                .containsExactlyInAnyOrder("console.example.com", "lama.internal");
+        assertThatThrownBy(
+                        () ->
+                                ConfigLoader.load(
+                                        null,
+                                        Map.of(),
+                                        Map.of("console.allowedHosts", "console.example.com:443")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("console.allowedHosts: 'console.example.com:443'");
         // The console writes to s3.bucket: a bucket jobs may not use cannot be its. Asked for,
         // that is an error; on by default (auto), the console stays off.
         assertThat(

@@ -458,15 +458,25 @@ class ConsoleServerTest {
 
     @Test
     void boundBeyondLoopbackOnlyAddressesLocalhostAndTheConfiguredNameAreAnswered() {
-        assertThat(ConsoleServer.hostAllowed("192.168.1.20", "0.0.0.0")).isTrue();
-        assertThat(ConsoleServer.hostAllowed("[fe80::1]", "0.0.0.0")).isTrue();
-        assertThat(ConsoleServer.hostAllowed("localhost", "0.0.0.0")).isTrue();
-        assertThat(ConsoleServer.hostAllowed("console.lan", "console.lan")).isTrue();
-        assertThat(ConsoleServer.hostAllowed("attacker.example", "0.0.0.0")).isFalse();
-        assertThat(ConsoleServer.hostAllowed("192.168.1.20.nip.io", "0.0.0.0")).isFalse();
-        assertThat(ConsoleServer.hostAllowed("999.1.1.1", "0.0.0.0")).isFalse();
+        assertThat(ConsoleServer.hostAllowed("192.168.1.20", "0.0.0.0", java.util.Set.of()))
+                .isTrue();
+        assertThat(ConsoleServer.hostAllowed("[fe80::1]", "0.0.0.0", java.util.Set.of())).isTrue();
+        assertThat(ConsoleServer.hostAllowed("localhost", "0.0.0.0", java.util.Set.of())).isTrue();
+        assertThat(ConsoleServer.hostAllowed("console.lan", "console.lan", java.util.Set.of()))
+                .isTrue();
+        assertThat(ConsoleServer.hostAllowed("attacker.example", "0.0.0.0", java.util.Set.of()))
+                .isFalse();
+        assertThat(ConsoleServer.hostAllowed("192.168.1.20.nip.io", "0.0.0.0", java.util.Set.of()))
+                .isFalse();
+        assertThat(ConsoleServer.hostAllowed("999.1.1.1", "0.0.0.0", java.util.Set.of())).isFalse();
+        // Names configured for a reverse proxy, whatever the binding; other names still not.
+        java.util.Set<String> proxied = java.util.Set.of("console.example.com");
+        assertThat(ConsoleServer.hostAllowed("Console.Example.com", "127.0.0.1", proxied)).isTrue();
+        assertThat(ConsoleServer.hostAllowed("console.example.com", "0.0.0.0", proxied)).isTrue();
+        assertThat(ConsoleServer.hostAllowed("attacker.example", "127.0.0.1", proxied)).isFalse();
         // Bound to loopback, another machine's address is not this console's.
-        assertThat(ConsoleServer.hostAllowed("192.168.1.20", "127.0.0.1")).isFalse();
+        assertThat(ConsoleServer.hostAllowed("192.168.1.20", "127.0.0.1", java.util.Set.of()))
+                .isFalse();
     }
 
     @Test
@@ -508,6 +518,55 @@ class ConsoleServerTest {
         heldUploads = null;
         assertThat(post(body).statusCode()).isEqualTo(202);
         assertThat(produced).hasSize(ConsoleServer.MAX_UPLOADS + 1);
+    }
+
+    @Test
+    void anUploadHoldsItsPlaceUntilItsBytesAreDoneWithEvenIfItsClientLeaves() throws Exception {
+        heldUploads = new CopyOnWriteArrayList<>();
+        byte[] body =
+                multipart(
+                        part("image", "c.png", "image/png", Corpus.bytes("coffee.png")),
+                        part("mask", "m.png", "image/png", Corpus.bytes("coffee.mask.png")),
+                        field("options", "{}"));
+        List<java.net.Socket> clients = new ArrayList<>();
+        for (int i = 0; i < ConsoleServer.MAX_UPLOADS; i++) {
+            java.net.Socket socket = new java.net.Socket("127.0.0.1", server.port());
+            clients.add(socket);
+            socket.getOutputStream()
+                    .write(
+                            ("POST /api/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type:"
+                                            + " multipart/form-data; boundary="
+                                            + BOUNDARY
+                                            + "\r\nContent-Length: "
+                                            + body.length
+                                            + "\r\n\r\n")
+                                    .getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().write(body);
+            socket.getOutputStream().flush();
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (heldUploads.size() < 2 * ConsoleServer.MAX_UPLOADS) {
+            assertThat(System.nanoTime()).as("both uploads reached storage").isLessThan(deadline);
+            Thread.sleep(10);
+        }
+        // The clients leave; their pictures are still being stored.
+        for (java.net.Socket socket : clients) {
+            socket.close();
+        }
+        Thread.sleep(200);
+        HttpResponse<String> refused = post(body);
+        assertThat(refused.statusCode()).as(refused.body()).isEqualTo(503);
+
+        // Stored: the places free, and the next upload is taken.
+        heldUploads.forEach(p -> vertx.runOnContext(v -> p.tryComplete()));
+        heldUploads = null;
+        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        int status;
+        do {
+            Thread.sleep(20);
+            status = post(body).statusCode();
+        } while (status == 503 && System.nanoTime() < deadline);
+        assertThat(status).isEqualTo(202);
     }
 
     @Test

@@ -19,7 +19,8 @@ import org.lamaworker.worker.testing.TestServers;
 
 /**
  * The console's lag against a real broker: with priority lanes it counts every lane's topic, a
- * committed partition from its committed offset and a partition never committed from its start.
+ * committed partition from its committed offset and a partition never committed from its start; a
+ * lane whose topic does not exist yet counts nothing and hides nothing.
  */
 class GroupLagIT {
     @Test
@@ -30,7 +31,8 @@ class GroupLagIT {
         String batch = run + ".batch";
         servers.createTopics(Map.of(interactive, 1, batch, 2));
         Map<String, String> settings = servers.workerSettings(run, run);
-        settings.put("topics.jobs", interactive + ":8," + batch + ":1");
+        // A third lane whose topic is not created yet hides none of the others.
+        settings.put("topics.jobs", interactive + ":8," + batch + ":1," + run + ".later:1");
         WorkerConfig config = ConfigLoader.load(null, Map.of(), settings);
 
         Properties producerConfig = new Properties();
