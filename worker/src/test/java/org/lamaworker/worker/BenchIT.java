@@ -29,34 +29,25 @@ class BenchIT {
     @Test
     void interleavedRoundsWriteTheTableAndTheJson(@TempDir Path dir) throws Exception {
         Path json = dir.resolve("bench.json");
-        Process bench =
+        ProcessBuilder bench =
                 WorkerProcess.packagedJar(
-                                dir,
-                                List.of("-Xmx2g"),
-                                "bench",
-                                "--jobs",
-                                "4",
-                                "--rounds",
-                                "2",
-                                "--warmup-jobs",
-                                "1",
-                                "--dir",
-                                CORPUS.toAbsolutePath().toString(),
-                                "--pictures",
-                                "coffee.png",
-                                "--skip-iopaint",
-                                "--json",
-                                json.toString())
-                        .redirectErrorStream(true)
-                        .redirectOutput(dir.resolve("bench.out").toFile())
-                        .start();
-        boolean exited = bench.waitFor(5, TimeUnit.MINUTES);
-        if (!exited) {
-            bench.destroyForcibly();
-        }
-        String output = Files.readString(dir.resolve("bench.out"), StandardCharsets.UTF_8);
-        assertThat(exited).as("bench finished within 5 minutes:\n" + output).isTrue();
-        assertThat(bench.exitValue()).as(output).isZero();
+                        dir,
+                        List.of("-Xmx2g"),
+                        "bench",
+                        "--jobs",
+                        "4",
+                        "--rounds",
+                        "2",
+                        "--warmup-jobs",
+                        "1",
+                        "--dir",
+                        CORPUS.toAbsolutePath().toString(),
+                        "--pictures",
+                        "coffee.png",
+                        "--skip-iopaint",
+                        "--json",
+                        json.toString());
+        String output = runToTheEnd(bench, dir.resolve("bench.out"), "bench");
         assertThat(output)
                 .contains("| round | raw jobs/s | e2e jobs/s | ratio | device busy |")
                 .contains("| raw session.run on ready tensors |")
@@ -84,36 +75,27 @@ class BenchIT {
     @Test
     void lanesRunsBothConfigurationsAndWritesTheirFigures(@TempDir Path dir) throws Exception {
         Path json = dir.resolve("lanes.json");
-        Process bench =
+        ProcessBuilder bench =
                 WorkerProcess.packagedJar(
-                                dir,
-                                List.of("-Xmx2g"),
-                                "bench",
-                                "lanes",
-                                "--batch-jobs",
-                                "12",
-                                "--interactive-jobs",
-                                "3",
-                                "--interactive-every",
-                                "200",
-                                "--warmup-jobs",
-                                "1",
-                                "--dir",
-                                CORPUS.toAbsolutePath().toString(),
-                                "--pictures",
-                                "coffee.png",
-                                "--json",
-                                json.toString())
-                        .redirectErrorStream(true)
-                        .redirectOutput(dir.resolve("lanes.out").toFile())
-                        .start();
-        boolean exited = bench.waitFor(5, TimeUnit.MINUTES);
-        if (!exited) {
-            bench.destroyForcibly();
-        }
-        String output = Files.readString(dir.resolve("lanes.out"), StandardCharsets.UTF_8);
-        assertThat(exited).as("bench lanes finished within 5 minutes:\n" + output).isTrue();
-        assertThat(bench.exitValue()).as(output).isZero();
+                        dir,
+                        List.of("-Xmx2g"),
+                        "bench",
+                        "lanes",
+                        "--batch-jobs",
+                        "12",
+                        "--interactive-jobs",
+                        "3",
+                        "--interactive-every",
+                        "200",
+                        "--warmup-jobs",
+                        "1",
+                        "--dir",
+                        CORPUS.toAbsolutePath().toString(),
+                        "--pictures",
+                        "coffee.png",
+                        "--json",
+                        json.toString());
+        String output = runToTheEnd(bench, dir.resolve("lanes.out"), "bench lanes");
         assertThat(output)
                 .contains("reproduce: java -jar worker/target/lama-worker.jar bench lanes")
                 .contains("| one topic (no lanes) | `inpaint.jobs` |")
@@ -144,5 +126,19 @@ class BenchIT {
         int exit = cli.execute("bench", "--dir", dir.resolve("nowhere").toString());
         assertThat(exit).isEqualTo(2);
         assertThat(err.toString()).contains("is not a directory").contains("pass --dir");
+    }
+
+    /** Runs a bench to its end (at most 5 minutes) and checks it succeeded; its output. */
+    private static String runToTheEnd(ProcessBuilder builder, Path out, String what)
+            throws Exception {
+        Process bench = builder.redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        boolean exited = bench.waitFor(5, TimeUnit.MINUTES);
+        if (!exited) {
+            bench.destroyForcibly();
+        }
+        String output = Files.readString(out, StandardCharsets.UTF_8);
+        assertThat(exited).as(what + " finished within 5 minutes:\n" + output).isTrue();
+        assertThat(bench.exitValue()).as(output).isZero();
+        return output;
     }
 }

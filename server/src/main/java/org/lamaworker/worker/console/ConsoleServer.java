@@ -164,14 +164,9 @@ final class ConsoleServer {
         this.files = StaticFiles.load();
     }
 
-    /** Starts listening; fails naming {@code console.port} when the port is taken. */
-    Future<ConsoleServer> listen(Vertx vertx, String host, int port) {
-        return listen(vertx, host, port, java.util.Set.of());
-    }
-
     /**
      * Starts listening, answering requests addressed to {@code allowedHosts} too ({@code
-     * console.allowedHosts}, lower case).
+     * console.allowedHosts}, lower case); fails naming {@code console.port} when the port is taken.
      */
     Future<ConsoleServer> listen(
             Vertx vertx, String host, int port, java.util.Set<String> allowedHosts) {

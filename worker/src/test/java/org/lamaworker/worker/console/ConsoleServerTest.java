@@ -106,7 +106,7 @@ class ConsoleServerTest {
                         jobs,
                         () -> new JsonObject().put("workers", List.of()),
                         System::currentTimeMillis);
-        server.listen(vertx, "127.0.0.1", 0)
+        server.listen(vertx, "127.0.0.1", 0, java.util.Set.of())
                 .toCompletionStage()
                 .toCompletableFuture()
                 .get(1, TimeUnit.MINUTES);
@@ -482,11 +482,7 @@ class ConsoleServerTest {
     @Test
     void uploadsBeyondTheLimitUnderWayAreAnswered503() throws Exception {
         heldUploads = new CopyOnWriteArrayList<>();
-        byte[] body =
-                multipart(
-                        part("image", "c.png", "image/png", Corpus.bytes("coffee.png")),
-                        part("mask", "m.png", "image/png", Corpus.bytes("coffee.mask.png")),
-                        field("options", "{}"));
+        byte[] body = coffeeUpload();
         List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> first =
                 new ArrayList<>();
         for (int i = 0; i < ConsoleServer.MAX_UPLOADS; i++) {
@@ -500,11 +496,7 @@ class ConsoleServerTest {
                                     .build(),
                             HttpResponse.BodyHandlers.ofString()));
         }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (heldUploads.size() < 2 * ConsoleServer.MAX_UPLOADS) {
-            assertThat(System.nanoTime()).as("both uploads reached storage").isLessThan(deadline);
-            Thread.sleep(10);
-        }
+        awaitEveryPlaceHeld();
         HttpResponse<String> refused = post(body);
         assertThat(refused.statusCode()).isEqualTo(503);
         assertThat(refused.headers().firstValue("Retry-After")).contains("1");
@@ -523,11 +515,7 @@ class ConsoleServerTest {
     @Test
     void anUploadHoldsItsPlaceUntilItsBytesAreDoneWithEvenIfItsClientLeaves() throws Exception {
         heldUploads = new CopyOnWriteArrayList<>();
-        byte[] body =
-                multipart(
-                        part("image", "c.png", "image/png", Corpus.bytes("coffee.png")),
-                        part("mask", "m.png", "image/png", Corpus.bytes("coffee.mask.png")),
-                        field("options", "{}"));
+        byte[] body = coffeeUpload();
         List<java.net.Socket> clients = new ArrayList<>();
         for (int i = 0; i < ConsoleServer.MAX_UPLOADS; i++) {
             java.net.Socket socket = new java.net.Socket("127.0.0.1", server.port());
@@ -544,11 +532,7 @@ class ConsoleServerTest {
             socket.getOutputStream().write(body);
             socket.getOutputStream().flush();
         }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (heldUploads.size() < 2 * ConsoleServer.MAX_UPLOADS) {
-            assertThat(System.nanoTime()).as("both uploads reached storage").isLessThan(deadline);
-            Thread.sleep(10);
-        }
+        awaitEveryPlaceHeld();
         // The clients leave; their pictures are still being stored.
         for (java.net.Socket socket : clients) {
             socket.close();
@@ -560,7 +544,7 @@ class ConsoleServerTest {
         // Stored: the places free, and the next upload is taken.
         heldUploads.forEach(p -> vertx.runOnContext(v -> p.tryComplete()));
         heldUploads = null;
-        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         int status;
         do {
             Thread.sleep(20);
@@ -619,6 +603,23 @@ class ConsoleServerTest {
                         .POST(HttpRequest.BodyPublishers.ofByteArray(body))
                         .build(),
                 HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** A whole, acceptable upload: the coffee picture, its mask and empty options. */
+    private static byte[] coffeeUpload() throws IOException {
+        return multipart(
+                part("image", "c.png", "image/png", Corpus.bytes("coffee.png")),
+                part("mask", "m.png", "image/png", Corpus.bytes("coffee.mask.png")),
+                field("options", "{}"));
+    }
+
+    /** Waits until every upload place holds an upload whose two objects are being stored. */
+    private void awaitEveryPlaceHeld() throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (heldUploads.size() < 2 * ConsoleServer.MAX_UPLOADS) {
+            assertThat(System.nanoTime()).as("both uploads reached storage").isLessThan(deadline);
+            Thread.sleep(10);
+        }
     }
 
     /** A request with a Host header of our choosing, which Java's client does not allow. */
